@@ -1,0 +1,127 @@
+package dialer
+
+import (
+	"net"
+	"net/netip"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Defaults for TCP keepalive, the same as net.Dialer's.
+const (
+	DefaultKeepAliveIdle     = 15 * time.Second
+	DefaultKeepAliveInterval = 15 * time.Second
+	DefaultKeepAliveCount    = 9
+)
+
+// Config says how a Dialer opens and closes connections. The zero value is a
+// dialer that behaves like net.Dialer{}: system source address and port
+// range, TCP keepalive on, TCP_NODELAY on, graceful close.
+type Config struct {
+	// ConnectTimeout bounds each dial, name resolution included. Zero means
+	// no limit other than the context's and the operating system's.
+	ConnectTimeout time.Duration
+
+	// KeepAlive tunes TCP keepalive probes; zero fields take the defaults
+	// above. DisableKeepAlive turns probes off.
+	KeepAlive        KeepAlive
+	DisableKeepAlive bool
+
+	// UserTimeout sets TCP_USER_TIMEOUT (Linux): a connection whose sent
+	// data stays unacknowledged this long is dropped, so a dead peer is
+	// noticed within that time. Zero leaves the kernel default (off).
+	UserTimeout time.Duration
+
+	// DisableNoDelay clears TCP_NODELAY (Nagle's algorithm on). The zero
+	// value keeps Go's default: TCP_NODELAY set.
+	DisableNoDelay bool
+
+	// Close says how Close ends a connection. The zero value, CloseGraceful,
+	// sends a FIN; if this side closes first it holds the TIME_WAIT.
+	Close CloseMode
+	// LingerTimeout is the SO_LINGER time for CloseLinger: Close blocks
+	// until unsent data is acknowledged or this time passes, then resets.
+	// Whole seconds, at least one; only valid with CloseLinger.
+	LingerTimeout time.Duration
+
+	// ReuseAddr sets SO_REUSEADDR on outgoing sockets (Linux).
+	ReuseAddr bool
+
+	// SourceAddrs are local addresses to spread new connections over,
+	// round robin (Linux). Each is bound with IP_BIND_ADDRESS_NO_PORT, so a
+	// source port only has to be unique per 4-tuple and every source has
+	// the whole port range towards every destination. When one source has
+	// no port left towards a destination (EADDRNOTAVAIL) the dial moves on
+	// to the next before failing. Sources of the other IP family than the
+	// destination are skipped. Empty: the kernel picks the source.
+	SourceAddrs []netip.Addr
+
+	// PortRange confines local ports (Linux). The zero value uses the
+	// system range (net.ipv4.ip_local_port_range).
+	PortRange PortRange
+
+	// Resolver resolves host names; nil means net.DefaultResolver.
+	Resolver *net.Resolver
+
+	// MeterProvider receives the dialer's metrics; nil means the global
+	// provider (otel.GetMeterProvider).
+	MeterProvider metric.MeterProvider
+
+	// forcePortBind makes PortRange use explicit binds even where
+	// IP_LOCAL_PORT_RANGE exists (tests).
+	forcePortBind bool
+}
+
+// KeepAlive holds TCP keepalive settings. A zero field means its default.
+type KeepAlive struct {
+	Idle     time.Duration // time idle before the first probe
+	Interval time.Duration // time between probes
+	Count    int           // unanswered probes before the connection drops
+}
+
+// PortRange is an inclusive range of local ports. Both zero means the
+// system range; otherwise 1 ≤ Low ≤ High ≤ 65535.
+type PortRange struct {
+	Low, High uint16
+}
+
+// IsZero reports whether r is the zero value (the system range).
+func (r PortRange) IsZero() bool { return r.Low == 0 && r.High == 0 }
+
+// Size is the number of ports in the range.
+func (r PortRange) Size() int {
+	if r.IsZero() {
+		return 0
+	}
+	return int(r.High) - int(r.Low) + 1
+}
+
+// CloseMode says how Close ends a connection.
+type CloseMode uint8
+
+const (
+	// CloseGraceful sends a FIN and lets the kernel deliver what is left.
+	CloseGraceful CloseMode = iota
+	// CloseAbortive sets SO_LINGER{on, 0}: Close sends an RST, and neither
+	// side keeps a TIME_WAIT. Data not yet sent or not yet read is
+	// discarded. Safe only for an idle connection at a protocol boundary;
+	// prefer CloseIdle, which checks the queues first.
+	CloseAbortive
+	// CloseLinger sets SO_LINGER{on, LingerTimeout}: Close blocks until the
+	// unsent data is acknowledged, or resets after the timeout.
+	CloseLinger
+)
+
+// String names the mode.
+func (m CloseMode) String() string {
+	switch m {
+	case CloseGraceful:
+		return "graceful"
+	case CloseAbortive:
+		return "abortive"
+	case CloseLinger:
+		return "linger"
+	}
+	return "CloseMode(" + itoa(int(m)) + ")"
+}

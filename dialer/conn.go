@@ -1,0 +1,101 @@
+package dialer
+
+import (
+	"net"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/keepconn/keepconn/internal/sockopt"
+	"github.com/keepconn/keepconn/internal/telemetry"
+)
+
+// Side says which end of a connection closed it first, and so which host
+// keeps the TIME_WAIT entry for its 4-tuple.
+type Side = telemetry.Side
+
+const (
+	// SideActive: this host closed first and holds a TIME_WAIT for 60 s.
+	SideActive = telemetry.SideActive
+	// SidePassive: the peer closed first (or the connection was already
+	// gone); no TIME_WAIT here.
+	SidePassive = telemetry.SidePassive
+	// SideAbortive: closed with an RST (SO_LINGER 0); no TIME_WAIT anywhere.
+	SideAbortive = telemetry.SideAbortive
+)
+
+// tcpConn lets Conn embed *net.TCPConn under an unexported field name, so
+// every method of the TCP connection is promoted but Close is our own.
+type tcpConn = net.TCPConn
+
+// Conn is a TCP connection made by a Dialer. It behaves as the
+// *net.TCPConn it wraps (syscall.Conn, CloseWrite, CloseRead, ReadFrom,
+// deadlines…); only Close differs: it classifies the close before making
+// it, and the Dialer counts it.
+type Conn struct {
+	*tcpConn
+	d     *Dialer
+	raw   syscall.RawConn
+	abort atomic.Bool // set by CloseIdle: the next close resets
+	done  atomic.Bool
+}
+
+var (
+	_ net.Conn                        = (*Conn)(nil)
+	_ syscall.Conn                    = (*Conn)(nil)
+	_ interface{ CloseWrite() error } = (*Conn)(nil)
+)
+
+func newConn(tc *net.TCPConn, d *Dialer) *Conn {
+	raw, _ := tc.SyscallConn()
+	return &Conn{tcpConn: tc, d: d, raw: raw}
+}
+
+// NetConn returns the underlying *net.TCPConn. Closing it directly bypasses
+// the dialer's close accounting.
+func (c *Conn) NetConn() net.Conn { return c.tcpConn }
+
+// Close closes the connection and counts it by side. Calling Close again
+// returns the error of closing a closed connection and counts nothing.
+func (c *Conn) Close() error {
+	_, err := c.CloseSide()
+	return err
+}
+
+// CloseSide closes the connection like Close and also says which side
+// closed first: SideActive means a TIME_WAIT now sits on this host.
+func (c *Conn) CloseSide() (Side, error) {
+	if !c.done.CompareAndSwap(false, true) {
+		return SideActive, c.tcpConn.Close()
+	}
+	side := c.sideOfClose()
+	if side == SideAbortive {
+		c.tcpConn.SetLinger(0)
+	}
+	err := c.tcpConn.Close()
+	c.d.closes.Add(telemetry.ReasonClosed, side)
+	return side, err
+}
+
+// sideOfClose reads the TCP state before the close: CLOSE_WAIT (the peer
+// sent its FIN) means our close is passive; ESTABLISHED means we close first.
+func (c *Conn) sideOfClose() Side {
+	if c.abort.Load() || c.d.cfg.Close == CloseAbortive {
+		return SideAbortive
+	}
+	if c.raw == nil {
+		return SideActive
+	}
+	state, err := sockopt.State(c.raw)
+	if err != nil {
+		return SideActive // unknown: assume the TIME_WAIT is ours
+	}
+	return sideOfState(state)
+}
+
+func sideOfState(state uint8) Side {
+	switch state {
+	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
+		return SidePassive
+	}
+	return SideActive
+}

@@ -1,0 +1,120 @@
+package dialer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/keepconn/keepconn/internal/sockopt"
+	"golang.org/x/sys/unix"
+)
+
+// controlFunc returns the function net.Dialer calls on each new socket
+// before bind and connect, or nil when there is nothing to set there.
+func (d *Dialer) controlFunc() func(context.Context, string, string, syscall.RawConn) error {
+	if !d.needPlan && !d.cfg.ReuseAddr && d.cfg.UserTimeout == 0 && d.ports != portSockopt {
+		return nil
+	}
+	return d.control
+}
+
+func (d *Dialer) control(ctx context.Context, network, address string, rc syscall.RawConn) error {
+	var err error
+	if cerr := rc.Control(func(fd uintptr) { err = d.prepare(ctx, int(fd), network, address) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// prepare sets the socket options and binds the source, if any.
+func (d *Dialer) prepare(ctx context.Context, fd int, network, address string) error {
+	if d.cfg.ReuseAddr || d.ports == portBind {
+		if err := sockopt.SetReuseAddr(fd); err != nil {
+			return fmt.Errorf("keepconn/dialer: SO_REUSEADDR: %w", err)
+		}
+	}
+	if d.cfg.UserTimeout > 0 {
+		if err := sockopt.SetUserTimeout(fd, d.cfg.UserTimeout); err != nil {
+			return fmt.Errorf("keepconn/dialer: TCP_USER_TIMEOUT: %w", err)
+		}
+	}
+	if d.ports == portSockopt {
+		if err := sockopt.SetLocalPortRange(fd, d.cfg.PortRange.Low, d.cfg.PortRange.High); err != nil {
+			return fmt.Errorf("keepconn/dialer: IP_LOCAL_PORT_RANGE: %w", err)
+		}
+	}
+	if p := planFrom(ctx); p != nil {
+		return p.bind(fd, network, address)
+	}
+	return nil
+}
+
+// bind binds the socket to the plan's current source, without a port or,
+// for explicit port ranges, to the next free port of the range.
+func (p *dialPlan) bind(fd int, network, address string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	src, ok := p.source(p.d.sourcesFor(network))
+	if !ok && len(p.d.cfg.SourceAddrs) > 0 {
+		return fmt.Errorf("keepconn/dialer: no source address of the family of %s among Config.SourceAddrs", address)
+	}
+	if p.d.ports != portBind {
+		if err := sockopt.SetBindNoPort(fd); err != nil {
+			return fmt.Errorf("keepconn/dialer: IP_BIND_ADDRESS_NO_PORT: %w", err)
+		}
+		return unix.Bind(fd, sockaddr(network, src, 0))
+	}
+	return p.bindPort(fd, network, src)
+}
+
+// bindPort tries the ports of the range in the plan's shifted order until a
+// bind succeeds. A port whose 4-tuple is taken fails later, at connect,
+// with EADDRNOTAVAIL, and the dial is retried with the next port.
+func (p *dialPlan) bindPort(fd int, network string, src sockSource) error {
+	for {
+		port, ok := p.port()
+		if !ok {
+			return fmt.Errorf("keepconn/dialer: every port of Config.PortRange %d-%d is in use: %w",
+				p.d.cfg.PortRange.Low, p.d.cfg.PortRange.High, syscall.EADDRNOTAVAIL)
+		}
+		err := unix.Bind(fd, sockaddr(network, src, port))
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EADDRINUSE) && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return err
+		}
+		p.portTried++
+	}
+}
+
+// sockaddr builds the bind address; a zero src is the wildcard address.
+func sockaddr(network string, src sockSource, port uint16) unix.Sockaddr {
+	if network == "tcp6" {
+		sa := &unix.SockaddrInet6{Port: int(port), ZoneId: src.zone}
+		if src.addr.IsValid() {
+			sa.Addr = src.addr.As16()
+		}
+		return sa
+	}
+	sa := &unix.SockaddrInet4{Port: int(port)}
+	if src.addr.IsValid() {
+		sa.Addr = src.addr.As4()
+	}
+	return sa
+}
+
+// localPortRangeSupported reports whether the kernel knows
+// IP_LOCAL_PORT_RANGE (Linux 6.3 and later).
+func localPortRangeSupported() bool {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return sockopt.SetLocalPortRange(fd, 1024, 65535) == nil
+}
+
+// checkPlatform accepts every option on Linux.
+func checkPlatform(*Config) error { return nil }

@@ -1,0 +1,34 @@
+//go:build !linux
+
+package dialer
+
+import (
+	"context"
+	"syscall"
+)
+
+func (d *Dialer) controlFunc() func(context.Context, string, string, syscall.RawConn) error {
+	return nil
+}
+
+func (p *dialPlan) bind(int, string, string) error { return nil }
+
+func localPortRangeSupported() bool { return false }
+
+// checkPlatform rejects the options that exist only on Linux.
+func checkPlatform(c *Config) error {
+	unsupported := func(field string, v any) error {
+		return &ConfigError{Field: field, Value: v, Reason: "is only supported on Linux"}
+	}
+	switch {
+	case c.UserTimeout != 0:
+		return unsupported("UserTimeout", c.UserTimeout)
+	case c.ReuseAddr:
+		return unsupported("ReuseAddr", c.ReuseAddr)
+	case len(c.SourceAddrs) > 0:
+		return unsupported("SourceAddrs", c.SourceAddrs)
+	case !c.PortRange.IsZero():
+		return unsupported("PortRange", c.PortRange)
+	}
+	return nil
+}

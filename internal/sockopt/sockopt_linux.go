@@ -1,0 +1,64 @@
+package sockopt
+
+import (
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// State returns the kernel's TCP state of the socket (TCP_INFO tcpi_state).
+func State(rc syscall.RawConn) (uint8, error) {
+	var state uint8
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		var info *unix.TCPInfo
+		info, serr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		if serr == nil {
+			state = info.State
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return state, serr
+}
+
+// Queues returns the bytes waiting in the receive queue (unread) and in the
+// send queue (unsent or unacknowledged).
+func Queues(rc syscall.RawConn) (unread, unacked int, err error) {
+	var serr error
+	err = rc.Control(func(fd uintptr) {
+		unread, serr = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+		if serr == nil {
+			unacked, serr = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ)
+		}
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return unread, unacked, serr
+}
+
+// SetReuseAddr sets SO_REUSEADDR.
+func SetReuseAddr(fd int) error {
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+}
+
+// SetUserTimeout sets TCP_USER_TIMEOUT: how long sent data may stay
+// unacknowledged before the kernel drops the connection.
+func SetUserTimeout(fd int, d time.Duration) error {
+	return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(d.Milliseconds()))
+}
+
+// SetBindNoPort sets IP_BIND_ADDRESS_NO_PORT: a later bind(ip, 0) picks no
+// port; connect() picks one that only has to be unique for the 4-tuple.
+func SetBindNoPort(fd int) error {
+	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+}
+
+// SetLocalPortRange sets IP_LOCAL_PORT_RANGE (Linux 6.3 and later): this
+// socket's ephemeral ports come from [low, high] within the system range.
+func SetLocalPortRange(fd int, low, high uint16) error {
+	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE, int(uint32(high)<<16|uint32(low)))
+}

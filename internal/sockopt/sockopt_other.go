@@ -1,0 +1,11 @@
+//go:build !linux
+
+package sockopt
+
+import "syscall"
+
+// State is not supported outside Linux.
+func State(syscall.RawConn) (uint8, error) { return 0, ErrUnsupported }
+
+// Queues is not supported outside Linux.
+func Queues(syscall.RawConn) (int, int, error) { return 0, 0, ErrUnsupported }

@@ -1,0 +1,50 @@
+package telemetry
+
+// ScopeName is the instrumentation scope every keepconn meter uses.
+const ScopeName = "github.com/keepconn/keepconn"
+
+// Instrument names. OpenTelemetry semantic conventions are used where they
+// exist; keepconn's own instruments live under "keepconn.".
+const (
+	// ConnOpened counts connections whose dial succeeded.
+	ConnOpened = "keepconn.connection.opened"
+	// ConnClosed counts closed connections, by reason and side.
+	ConnClosed = "keepconn.connection.closed"
+	// DialErrors counts dials that failed, by error.type.
+	DialErrors = "keepconn.connection.dial_errors"
+	// ConnOpen is the number of connections open now.
+	ConnOpen = "keepconn.connection.open"
+	// TimeWait is the number of TIME_WAIT sockets towards a destination.
+	TimeWait = "keepconn.tcp.time_wait"
+	// PortBudgetUtilization is the share (0…1) of the local ports towards a
+	// destination that are held now.
+	PortBudgetUtilization = "keepconn.port.budget.utilization"
+
+	// DBConnCount is the semantic-convention pool size gauge, by state.
+	DBConnCount = "db.client.connection.count"
+	// DBConnMax is the semantic-convention pool capacity gauge.
+	DBConnMax = "db.client.connection.max"
+	// DBConnWaitTime is the semantic-convention acquire wait time.
+	DBConnWaitTime = "db.client.connection.wait_time"
+	// DBConnCreateTime is the semantic-convention dial time.
+	DBConnCreateTime = "db.client.connection.create_time"
+	// DBConnTimeouts counts acquires that timed out.
+	DBConnTimeouts = "db.client.connection.timeouts"
+
+	// HTTPOpenConnections is the semantic-convention HTTP client gauge.
+	HTTPOpenConnections = "http.client.open_connections"
+	// HTTPConnDuration is the semantic-convention HTTP connection lifetime.
+	HTTPConnDuration = "http.client.connection.duration"
+)
+
+// Attribute keys.
+const (
+	AttrReason        = "reason"
+	AttrSide          = "side"
+	AttrErrorType     = "error.type"
+	AttrServerAddress = "server.address"
+	AttrServerPort    = "server.port"
+	AttrPoolName      = "db.client.connection.pool.name"
+	AttrPoolState     = "db.client.connection.state"
+	AttrHTTPConnState = "http.connection.state"
+)
