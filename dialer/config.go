@@ -58,7 +58,11 @@ type Config struct {
 	SourceAddrs []netip.Addr
 
 	// PortRange confines local ports (Linux). The zero value uses the
-	// system range (net.ipv4.ip_local_port_range).
+	// system range (net.ipv4.ip_local_port_range). A range inside the
+	// system range is applied with IP_LOCAL_PORT_RANGE (Linux 6.3 and
+	// later), so the kernel picks the port; otherwise each dial binds a
+	// port of the range itself, with SO_REUSEADDR, starting at a random
+	// port and moving on when a port's 4-tuple is taken.
 	PortRange PortRange
 
 	// Resolver resolves host names; nil means net.DefaultResolver.

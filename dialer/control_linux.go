@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 
 	"github.com/keepconn/keepconn/internal/sockopt"
@@ -114,6 +115,20 @@ func localPortRangeSupported() bool {
 	}
 	defer unix.Close(fd)
 	return sockopt.SetLocalPortRange(fd, 1024, 65535) == nil
+}
+
+// withinSystemRange reports whether r lies inside
+// net.ipv4.ip_local_port_range as it is now.
+func withinSystemRange(r PortRange) bool {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return false
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(b), &low, &high); err != nil {
+		return false
+	}
+	return low <= int(r.Low) && int(r.High) <= high
 }
 
 // checkPlatform accepts every option on Linux.

@@ -15,6 +15,8 @@ func (p *dialPlan) bind(int, string, string) error { return nil }
 
 func localPortRangeSupported() bool { return false }
 
+func withinSystemRange(PortRange) bool { return false }
+
 // checkPlatform rejects the options that exist only on Linux.
 func checkPlatform(c *Config) error {
 	unsupported := func(field string, v any) error {

@@ -1,0 +1,106 @@
+package dialer
+
+import (
+	"io"
+	"net"
+	"testing"
+
+	"github.com/keepconn/keepconn/internal/netnstest"
+	"github.com/keepconn/keepconn/internal/sockopt"
+)
+
+// closedConn is a connection made and closed under one close scenario.
+type closedConn struct {
+	local, remote net.Addr
+	side          Side
+	stats         Stats
+}
+
+func TestCloseAccountingMatchesKernel(t *testing.T) {
+	t.Run("client closes first: TIME_WAIT here", func(t *testing.T) {
+		netnstest.Run(t, hundredPorts, func(t *testing.T) {
+			srv := startServer(t, "127.0.0.1:5000", drainUntilEOF)
+			cc := dialAndClose(t, Config{}, srv, false)
+			waitFor(t, "TIME_WAIT on the client's 4-tuple", func() bool {
+				return stateOf(t, cc.local, cc.remote) == sockopt.StateTimeWait
+			})
+			assertCloses(t, cc, SideActive, Stats{Opened: 1, ActiveCloses: 1})
+		})
+	})
+	t.Run("server closes first: no TIME_WAIT here", func(t *testing.T) {
+		netnstest.Run(t, hundredPorts, func(t *testing.T) {
+			srv := startServer(t, "127.0.0.1:5000", closeAtOnce)
+			cc := dialAndClose(t, Config{}, srv, true)
+			waitFor(t, "TIME_WAIT on the server's side", func() bool {
+				return stateOf(t, cc.remote, cc.local) == sockopt.StateTimeWait
+			})
+			if st := stateOf(t, cc.local, cc.remote); st != 0 {
+				t.Fatalf("client socket still in state %d, want gone", st)
+			}
+			assertCloses(t, cc, SidePassive, Stats{Opened: 1, PassiveCloses: 1})
+		})
+	})
+	t.Run("abortive: no TIME_WAIT anywhere", func(t *testing.T) {
+		netnstest.Run(t, hundredPorts, func(t *testing.T) {
+			srv := startServer(t, "127.0.0.1:5000", drainUntilEOF)
+			cc := dialAndClose(t, Config{Close: CloseAbortive}, srv, false)
+			srv.close() // handlers done: the server saw the reset
+			for _, e := range kernelSockets(t) {
+				if e.state == sockopt.StateTimeWait {
+					t.Fatalf("TIME_WAIT socket %v → %v after an abortive close", e.local, e.remote)
+				}
+			}
+			assertCloses(t, cc, SideAbortive, Stats{Opened: 1, AbortiveCloses: 1})
+		})
+	})
+}
+
+// dialAndClose dials srv, optionally waits for the server's FIN, closes and
+// reports what happened.
+func dialAndClose(t *testing.T, cfg Config, srv *testServer, awaitPeerFIN bool) closedConn {
+	t.Helper()
+	d := mustNew(t, cfg)
+	c, err := d.Dial("tcp", srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if awaitPeerFIN {
+		if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("read %d, %v; want EOF from the server's close", n, err)
+		}
+	}
+	cc := closedConn{local: c.LocalAddr(), remote: c.RemoteAddr()}
+	if cc.side, err = c.(*Conn).CloseSide(); err != nil {
+		t.Fatal(err)
+	}
+	cc.stats = d.Stats()
+	return cc
+}
+
+func assertCloses(t *testing.T, cc closedConn, side Side, want Stats) {
+	t.Helper()
+	if cc.side != side {
+		t.Errorf("CloseSide = %v, want %v", cc.side, side)
+	}
+	if cc.stats != want {
+		t.Errorf("Stats = %+v, want %+v", cc.stats, want)
+	}
+}
+
+func TestCloseTwiceCountsOnce(t *testing.T) {
+	srv := startServer(t, "127.0.0.1:0", drainUntilEOF)
+	d := mustNew(t, Config{})
+	c, err := d.Dial("tcp", srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err == nil {
+		t.Fatal("second Close returned nil, want the closed-connection error")
+	}
+	if s := d.Stats(); s.ActiveCloses+s.PassiveCloses+s.AbortiveCloses != 1 || s.Open != 0 {
+		t.Fatalf("stats %+v after two Close calls, want one close counted and Open 0", s)
+	}
+}
