@@ -55,6 +55,24 @@ func TestCloseAccountingMatchesKernel(t *testing.T) {
 	})
 }
 
+func TestCloseWithUnreadBytesIsAReset(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		srv := startServer(t, "127.0.0.1:5000", func(c net.Conn) { c.Write([]byte("hi")); drainUntilEOF(c) })
+		d := mustNew(t, Config{})
+		c := dialOrFail(t, d, srv.addr())
+		waitFor(t, "unread bytes", func() bool { u, _ := queues(t, c); return u > 0 })
+		local, remote := c.LocalAddr(), c.RemoteAddr()
+		side, err := c.(*Conn).CloseSide()
+		if err != nil || side != SideAbortive {
+			t.Fatalf("CloseSide = %v, %v; want abortive: Linux resets a socket closed with unread data", side, err)
+		}
+		srv.close()
+		if st := stateOf(t, local, remote); st != 0 {
+			t.Fatalf("client socket in state %d after the reset, want gone", st)
+		}
+	})
+}
+
 // dialAndClose dials srv, optionally waits for the server's FIN, closes and
 // reports what happened.
 func dialAndClose(t *testing.T, cfg Config, srv *testServer, awaitPeerFIN bool) closedConn {

@@ -10,16 +10,21 @@ import (
 // loses nothing: if the connection is established and both its receive
 // queue (bytes not read) and send queue (bytes not yet acknowledged) are
 // empty, it closes abortively (SO_LINGER 0, an RST) and reports aborted.
-// Otherwise it closes gracefully, so no byte is ever discarded; a
-// connection the peer already closed is closed gracefully too, since that
-// close leaves no TIME_WAIT here anyway.
+// Otherwise it closes gracefully, so that every byte written reaches the
+// peer; a connection the peer already closed is closed gracefully too,
+// since that close leaves no TIME_WAIT here anyway.
+//
+// Bytes the peer sent that were never read are dropped before the close:
+// Linux answers a close with unread data by an RST that would also throw
+// away this side's unsent data. An idle connection has no unread bytes
+// unless the peer broke the protocol.
 //
 // c may be a *Conn, a *net.TCPConn, or a connection that wraps one of them
 // through a NetConn() net.Conn method. Call it only where the protocol is
 // at a message boundary: a peer that sends after the check sees an RST.
 func CloseIdle(c net.Conn) (aborted bool, err error) {
 	kc, tc := findTCP(c)
-	if tc == nil || !safeToAbort(tc) {
+	if tc == nil || !abortIfIdle(tc) {
 		return false, c.Close()
 	}
 	if kc != nil {
@@ -47,7 +52,10 @@ func findTCP(c net.Conn) (*Conn, *net.TCPConn) {
 	return nil, nil
 }
 
-func safeToAbort(tc *net.TCPConn) bool {
+// abortIfIdle reports whether an abortive close loses nothing. When it
+// does not, it empties the receive queue so that the graceful close that
+// follows really sends a FIN.
+func abortIfIdle(tc *net.TCPConn) bool {
 	raw, err := tc.SyscallConn()
 	if err != nil {
 		return false
@@ -56,5 +64,11 @@ func safeToAbort(tc *net.TCPConn) bool {
 		return false
 	}
 	unread, unacked, err := sockopt.Queues(raw)
-	return err == nil && unread == 0 && unacked == 0
+	if err != nil {
+		return false
+	}
+	if unread > 0 {
+		sockopt.DiscardUnread(raw, unread)
+	}
+	return unread == 0 && unacked == 0
 }

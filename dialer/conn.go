@@ -77,7 +77,8 @@ func (c *Conn) CloseSide() (Side, error) {
 }
 
 // sideOfClose reads the TCP state before the close: CLOSE_WAIT (the peer
-// sent its FIN) means our close is passive; ESTABLISHED means we close first.
+// sent its FIN) means our close is passive; ESTABLISHED means we close
+// first. Unread bytes make the kernel reset instead of closing: abortive.
 func (c *Conn) sideOfClose() Side {
 	if c.abort.Load() || c.d.cfg.Close == CloseAbortive {
 		return SideAbortive
@@ -89,7 +90,13 @@ func (c *Conn) sideOfClose() Side {
 	if err != nil {
 		return SideActive // unknown: assume the TIME_WAIT is ours
 	}
-	return sideOfState(state)
+	if side := sideOfState(state); side != SideActive {
+		return side
+	}
+	if unread, _, err := sockopt.Queues(c.raw); err == nil && unread > 0 {
+		return SideAbortive
+	}
+	return SideActive
 }
 
 func sideOfState(state uint8) Side {

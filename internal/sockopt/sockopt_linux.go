@@ -62,3 +62,28 @@ func SetBindNoPort(fd int) error {
 func SetLocalPortRange(fd int, low, high uint16) error {
 	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE, int(uint32(high)<<16|uint32(low)))
 }
+
+// DiscardUnread reads and drops up to n bytes already in the receive queue,
+// without blocking. A socket closed with unread bytes sends an RST and
+// drops its own unsent data; emptying the queue first keeps the close a
+// FIN.
+func DiscardUnread(rc syscall.RawConn, n int) error {
+	buf := make([]byte, min(n, 64<<10))
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		for n > 0 {
+			got, _, e := unix.Recvfrom(int(fd), buf[:min(n, len(buf))], unix.MSG_DONTWAIT)
+			if e != nil || got == 0 {
+				if e != unix.EAGAIN {
+					serr = e
+				}
+				return
+			}
+			n -= got
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}

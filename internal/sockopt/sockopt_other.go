@@ -9,3 +9,6 @@ func State(syscall.RawConn) (uint8, error) { return 0, ErrUnsupported }
 
 // Queues is not supported outside Linux.
 func Queues(syscall.RawConn) (int, int, error) { return 0, 0, ErrUnsupported }
+
+// DiscardUnread is not supported outside Linux.
+func DiscardUnread(syscall.RawConn, int) error { return ErrUnsupported }

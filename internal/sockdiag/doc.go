@@ -1,0 +1,25 @@
+// Package sockdiag lists the kernel's TCP sockets of the current network
+// namespace, filtered by TCP state, so keepconn can count TIME_WAIT entries
+// and held local ports per destination from inside a service.
+//
+// Two ways exist, and both are here:
+//
+//   - Netlink NETLINK_SOCK_DIAG: one SOCK_DIAG_BY_FAMILY request
+//     (inet_diag_req_v2) per address family asks the kernel to dump the TCP
+//     sockets whose state is in a bit mask, such as 1<<TCP_TIME_WAIT. The
+//     kernel filters and answers in binary, in multi-part datagrams ended by
+//     NLMSG_DONE. This is what `ss -tan state time-wait` does, and it is
+//     cheap even with tens of thousands of sockets.
+//   - /proc/net/tcp and /proc/net/tcp6: one text line per socket, every
+//     state, formatted by the kernel and parsed here. It is the fallback
+//     when netlink is refused (some sandboxes and seccomp profiles), and
+//     about an order of magnitude slower.
+//
+// /proc/net/sockstat gives the kernel's own TIME_WAIT total ("tw") in one
+// short read.
+//
+// Everything here sees only the network namespace of the calling thread.
+// The decoders (ParseDump, ParseProcLine, ParseSockstat) are portable and
+// fuzzed; reading the kernel works on Linux only and reports
+// errors.ErrUnsupported elsewhere.
+package sockdiag

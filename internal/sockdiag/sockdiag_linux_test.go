@@ -1,0 +1,187 @@
+package sockdiag
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/keepconn/keepconn/internal/netnstest"
+	"github.com/keepconn/keepconn/internal/sockdiag/twtest"
+	"golang.org/x/sys/unix"
+)
+
+var nsConfig = netnstest.Config{PortLow: 40000, PortHigh: 40999}
+
+// TestDumpAndProcAgree makes 7 TIME_WAIT sockets towards an IPv4 server, 5
+// towards an IPv6 one, 3 through IPv4-mapped IPv6 sockets and keeps 2
+// connections open, then checks that netlink and /proc list exactly the
+// same sockets with exactly those counts.
+func TestDumpAndProcAgree(t *testing.T) {
+	netnstest.Run(t, nsConfig, func(t *testing.T) {
+		ctx := context.Background()
+		v4 := twtest.Serve(t, "127.0.0.1:5000")
+		v6 := twtest.Serve(t, "[::1]:5001")
+		mustClose(t, twtest.CloseFirst(ctx, nil, v4, 7, 2))
+		mustClose(t, twtest.CloseFirst(ctx, nil, v6, 5, 2))
+		mustClose(t, closeFirstMapped(v4, 3))
+		open := dialOpen(t, v4, 2)
+		got, err := twtest.Await(10*time.Second, 15, func() (int, error) { return countDump(ctx, TimeWait) })
+		if err != nil || got != 15 {
+			t.Fatalf("netlink TIME_WAIT count = %d, %v; want 15", got, err)
+		}
+		nl, proc := list(t, Dump, TimeWait), list(t, ReadProc, TimeWait)
+		if !slices.Equal(nl, proc) {
+			t.Fatalf("netlink and /proc differ:\nnetlink %v\nproc    %v", nl, proc)
+		}
+		assertPeers(t, nl, map[netip.AddrPort]int{v4: 10, v6: 5})
+		conn := list(t, Dump, Connected)
+		if !slices.Equal(conn, list(t, ReadProc, Connected)) {
+			t.Fatal("netlink and /proc differ on connected sockets")
+		}
+		// 15 TIME_WAIT + 2 client ends + 2 server ends.
+		if len(conn) != 19 {
+			t.Fatalf("connected sockets = %d, want 19: %v", len(conn), conn)
+		}
+		st, err := ReadSockstat()
+		if err != nil || st.TimeWait != 15 {
+			t.Fatalf("sockstat = %+v, %v; want tw 15", st, err)
+		}
+		for _, c := range open {
+			c.Close()
+		}
+	})
+}
+
+// TestDumpHonoursContext: a cancelled context stops the dump with the
+// context's error.
+func TestDumpHonoursContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := Dump(ctx, TimeWait, func(Socket) {})
+	if errors.Is(err, ErrRefused) {
+		t.Skip("netlink refused here")
+	}
+	// The kernel may answer before the first wait; then there is no error.
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("Dump with a cancelled context = %v, want nil or context.Canceled", err)
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer unix.Close(fd)
+	dctx, cancel2 := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel2()
+	start := time.Now()
+	// Nothing was requested: the wait can only end through the context.
+	_, err = recvDatagram(dctx, fd, make([]byte, 1024))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("recvDatagram = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("recvDatagram took %v past a 30 ms deadline", d)
+	}
+}
+
+// TestCollectFallsBackToProc makes netlink look refused by dumping from a
+// path that fails, and checks Collect reports the /proc source.
+func TestReadProcMissingFile(t *testing.T) {
+	old := procTCP
+	procTCP = filepath.Join(t.TempDir(), "absent")
+	defer func() { procTCP = old }()
+	err := ReadProc(context.Background(), TimeWait, func(Socket) {})
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadProc of a missing file = %v, want ErrNotExist", err)
+	}
+}
+
+func mustClose(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func countDump(ctx context.Context, m StateMask) (int, error) {
+	n := 0
+	err := Dump(ctx, m, func(Socket) { n++ })
+	return n, err
+}
+
+func list(t *testing.T, read func(context.Context, StateMask, func(Socket)) error, m StateMask) []Socket {
+	t.Helper()
+	var out []Socket
+	if err := read(context.Background(), m, func(s Socket) { out = append(out, s) }); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(out, func(a, b Socket) int {
+		if c := a.Local.Compare(b.Local); c != 0 {
+			return c
+		}
+		return a.Remote.Compare(b.Remote)
+	})
+	return out
+}
+
+func assertPeers(t *testing.T, socks []Socket, want map[netip.AddrPort]int) {
+	t.Helper()
+	got := map[netip.AddrPort]int{}
+	for _, s := range socks {
+		if s.State != StateTimeWait {
+			t.Fatalf("socket %+v not in TIME_WAIT", s)
+		}
+		got[s.Remote]++
+	}
+	if !maps_equal(got, want) {
+		t.Fatalf("TIME_WAIT per peer = %v, want %v", got, want)
+	}
+}
+
+func maps_equal(a, b map[netip.AddrPort]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func dialOpen(t *testing.T, dst netip.AddrPort, n int) []net.Conn {
+	t.Helper()
+	var out []net.Conn
+	for range n {
+		c, err := net.Dial("tcp", dst.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// closeFirstMapped connects AF_INET6 sockets to the IPv4-mapped form of
+// dst (package net would use AF_INET) and closes them first.
+func closeFirstMapped(dst netip.AddrPort, n int) error {
+	sa := &unix.SockaddrInet6{Port: int(dst.Port()), Addr: netip.AddrFrom16(dst.Addr().As16()).As16()}
+	for range n {
+		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = unix.Connect(fd, sa)
+		unix.Close(fd)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
