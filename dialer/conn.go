@@ -86,17 +86,14 @@ func (c *Conn) sideOfClose() Side {
 	if c.raw == nil {
 		return SideActive
 	}
-	state, err := sockopt.State(c.raw)
+	state, unread, err := sockopt.StateAndUnread(c.raw)
 	if err != nil {
 		return SideActive // unknown: assume the TIME_WAIT is ours
 	}
-	if side := sideOfState(state); side != SideActive {
+	if side := sideOfState(state); side != SideActive || unread == 0 {
 		return side
 	}
-	if unread, _, err := sockopt.Queues(c.raw); err == nil && unread > 0 {
-		return SideAbortive
-	}
-	return SideActive
+	return SideAbortive
 }
 
 func sideOfState(state uint8) Side {

@@ -3,9 +3,8 @@ package dialer
 import (
 	"net"
 	"net/netip"
-	"sort"
+	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // MaxTrackedDestinations caps how many distinct destinations a Dialer
@@ -13,10 +12,10 @@ import (
 const MaxTrackedDestinations = 256
 
 // destinations is the bounded set of remote addresses a dialer connected
-// to. Lookups of known destinations take no lock.
+// to. Known destinations cost a read lock and no allocation.
 type destinations struct {
-	set  sync.Map // netip.AddrPort → struct{}
-	size atomic.Int32
+	mu  sync.RWMutex
+	set map[netip.AddrPort]struct{}
 }
 
 func (s *destinations) add(remote net.Addr) {
@@ -24,24 +23,33 @@ func (s *destinations) add(remote net.Addr) {
 	if !ok {
 		return
 	}
-	ap := ta.AddrPort()
-	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	if _, known := s.set.Load(ap); known || s.size.Load() >= MaxTrackedDestinations {
+	ap := netip.AddrPortFrom(ta.AddrPort().Addr().Unmap(), uint16(ta.Port))
+	s.mu.RLock()
+	_, known := s.set[ap]
+	full := len(s.set) >= MaxTrackedDestinations
+	s.mu.RUnlock()
+	if known || full {
 		return
 	}
-	if _, loaded := s.set.LoadOrStore(ap, struct{}{}); !loaded {
-		s.size.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.set == nil {
+		s.set = make(map[netip.AddrPort]struct{})
+	}
+	if len(s.set) < MaxTrackedDestinations {
+		s.set[ap] = struct{}{}
 	}
 }
 
 // Destinations returns the remote addresses this dialer has connected to,
 // sorted, at most MaxTrackedDestinations of them (the first ones seen).
 func (d *Dialer) Destinations() []netip.AddrPort {
-	var out []netip.AddrPort
-	d.dests.set.Range(func(k, _ any) bool {
-		out = append(out, k.(netip.AddrPort))
-		return true
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Compare(out[j]) < 0 })
+	d.dests.mu.RLock()
+	out := make([]netip.AddrPort, 0, len(d.dests.set))
+	for ap := range d.dests.set {
+		out = append(out, ap)
+	}
+	d.dests.mu.RUnlock()
+	slices.SortFunc(out, netip.AddrPort.Compare)
 	return out
 }

@@ -28,9 +28,16 @@ const RequireEnv = "KEEPCONN_REQUIRE_NETNS"
 // namespace up once and calls body(t).
 func Run[T testing.TB](t T, cfg Config, body func(T)) {
 	t.Helper()
-	if os.Getenv(childEnv) == t.Name() {
+	switch os.Getenv(childEnv) {
+	case t.Name():
 		setupOnce(t, cfg)
 		body(t)
+		return
+	case "":
+	default:
+		// A child runs only its own test; another test whose name the
+		// pattern happens to match must not start a child of its own.
+		t.SkipNow()
 		return
 	}
 	if reason := unavailable(); reason != "" {
@@ -93,8 +100,8 @@ func runChild(t testing.TB) {
 		}
 		t.Fatalf("in network namespace: %v\n%s", err, out.Bytes())
 	}
-	if bytes.Contains(out.Bytes(), []byte("--- SKIP")) || bytes.Contains(out.Bytes(), []byte("no tests to run")) {
-		t.Fatalf("in network namespace: the test did not run:\n%s", out.Bytes())
+	if !ranTarget(out.Bytes(), t.Name(), isBench) {
+		t.Fatalf("in network namespace: %s did not run to success:\n%s", t.Name(), out.Bytes())
 	}
 	if isBench {
 		t.Skip("measured in a private network namespace; results printed above")
@@ -102,6 +109,16 @@ func runChild(t testing.TB) {
 	if testing.Verbose() {
 		t.Logf("in network namespace:\n%s", out.Bytes())
 	}
+}
+
+// ranTarget reports whether the child's verbose output shows the target
+// test passing, or the target benchmark reporting a result.
+func ranTarget(out []byte, name string, isBench bool) bool {
+	if isBench {
+		return bytes.Contains(out, []byte("\n"+name+"-")) || bytes.HasPrefix(out, []byte(name+"-")) ||
+			bytes.Contains(out, []byte("\n"+name+" ")) || bytes.Contains(out, []byte("\n"+name+"\t"))
+	}
+	return bytes.Contains(out, []byte("--- PASS: "+name+" ("))
 }
 
 // benchLines keeps the lines of a child's output a benchmark reader wants.
@@ -119,12 +136,12 @@ func benchLines(out []byte) []byte {
 // forwards the flags that shape how it runs.
 func childArgs(name string, isBench bool) []string {
 	pattern := exactPattern(name)
-	args := []string{"-test.v=true", "-test.count=1"}
+	args := []string{"-test.v=true"}
 	if isBench {
 		args = append(args, "-test.run=^$", "-test.bench="+pattern)
-		args = append(args, forwardFlags("test.benchtime", "test.benchmem", "test.cpu", "test.timeout")...)
+		args = append(args, forwardFlags("test.benchtime", "test.benchmem", "test.cpu", "test.timeout", "test.count")...)
 	} else {
-		args = append(args, "-test.run="+pattern)
+		args = append(args, "-test.count=1", "-test.run="+pattern)
 		args = append(args, forwardFlags("test.timeout", "test.short")...)
 	}
 	return args

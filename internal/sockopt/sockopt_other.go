@@ -12,3 +12,6 @@ func Queues(syscall.RawConn) (int, int, error) { return 0, 0, ErrUnsupported }
 
 // DiscardUnread is not supported outside Linux.
 func DiscardUnread(syscall.RawConn, int) error { return ErrUnsupported }
+
+// StateAndUnread is not supported outside Linux.
+func StateAndUnread(syscall.RawConn) (uint8, int, error) { return 0, 0, ErrUnsupported }

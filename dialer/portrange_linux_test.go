@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keepconn/keepconn/internal/netnstest"
+	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
 // hundredPorts is a namespace whose system range is 40000-40099.
@@ -84,7 +85,7 @@ func TestExplicitBindReusesTimeWait(t *testing.T) {
 	netnstest.Run(t, tenPorts, func(t *testing.T) {
 		srv := startServer(t, "127.0.0.1:5000", drainUntilEOF)
 		bind := mustNew(t, Config{PortRange: PortRange{40000, 40004}, forcePortBind: true})
-		if n, err := churnUntilFailure(t, bind.DialContext, srv.addr(), 50); n != 50 {
+		if n, err := churnIntoTimeWait(t, bind, srv.addr(), 50); n != 50 {
 			t.Fatalf("explicit binds: %d churned connections, then %v; want all 50", n, err)
 		}
 		kernel := mustNew(t, Config{PortRange: PortRange{40005, 40009}})
@@ -92,4 +93,21 @@ func TestExplicitBindReusesTimeWait(t *testing.T) {
 			t.Fatalf("IP_LOCAL_PORT_RANGE: %d churned connections, then %v; want 5, then EADDRNOTAVAIL", n, err)
 		}
 	})
+}
+
+// churnIntoTimeWait dials and closes first up to limit times, each time
+// waiting until the socket is in TIME_WAIT (the server has closed too), so
+// that no port is still held by a half-closed connection.
+func churnIntoTimeWait(t *testing.T, d *Dialer, addr string, limit int) (int, error) {
+	t.Helper()
+	for i := 0; i < limit; i++ {
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			return i, err
+		}
+		local, remote := c.LocalAddr(), c.RemoteAddr()
+		c.Close()
+		waitFor(t, "TIME_WAIT", func() bool { return stateOf(t, local, remote) == sockopt.StateTimeWait })
+	}
+	return limit, nil
 }
