@@ -13,7 +13,13 @@
 //   - /proc/net/tcp and /proc/net/tcp6: one text line per socket, every
 //     state, formatted by the kernel and parsed here. It is the fallback
 //     when netlink is refused (some sandboxes and seccomp profiles), and
-//     about an order of magnitude slower.
+//     several times slower: the kernel formats every socket as text and
+//     the text must be parsed (about 10× the decoding time of netlink).
+//
+// Both make the kernel walk its whole TCP connection hash table, which all
+// network namespaces share unless net.ipv4.tcp_child_ehash_entries gave
+// theirs a private one: the fixed cost of a listing grows with the sockets
+// of the whole host, not only with those it returns.
 //
 // /proc/net/sockstat gives the kernel's own TIME_WAIT total ("tw") in one
 // short read.

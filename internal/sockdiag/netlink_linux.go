@@ -33,6 +33,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, recvBufSize); return
 // wraps ErrRefused, and the caller may fall back to ReadProc. A kernel
 // without IPv6 sock_diag support yields the IPv4 sockets alone.
 func Dump(ctx context.Context, mask StateMask, visit func(Socket)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("keepconn/sockdiag: netlink dump not started: %w", err)
+	}
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return fmt.Errorf("%w: socket(AF_NETLINK, NETLINK_SOCK_DIAG): %w", ErrRefused, err)

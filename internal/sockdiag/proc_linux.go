@@ -9,11 +9,14 @@ import (
 )
 
 // Paths of the files read here; variables so tests can point them elsewhere.
+// They go through /proc/thread-self (Linux 3.17) so that, like a netlink
+// socket, they show the network namespace of the calling thread (/proc/net
+// shows the main thread's).
 var (
-	procTCP       = "/proc/net/tcp"
-	procTCP6      = "/proc/net/tcp6"
-	procSockstat  = "/proc/net/sockstat"
-	procSockstat6 = "/proc/net/sockstat6"
+	procTCP       = "/proc/thread-self/net/tcp"
+	procTCP6      = "/proc/thread-self/net/tcp6"
+	procSockstat  = "/proc/thread-self/net/sockstat"
+	procSockstat6 = "/proc/thread-self/net/sockstat6"
 	procPortRange = "/proc/sys/net/ipv4/ip_local_port_range"
 )
 
@@ -72,11 +75,14 @@ func ReadPortRange() (low, high uint16, err error) {
 	return ParsePortRange(b)
 }
 
+// dump is Dump, replaceable by tests.
+var dump = Dump
+
 // Collect lists the sockets whose state is in mask through Dump, and
 // through ReadProc when netlink is refused (ErrRefused). It returns the
 // source it used. ctx bounds the whole reading.
 func Collect(ctx context.Context, mask StateMask, visit func(Socket)) (Source, error) {
-	err := Dump(ctx, mask, visit)
+	err := dump(ctx, mask, visit)
 	if err == nil {
 		return SourceNetlink, nil
 	}

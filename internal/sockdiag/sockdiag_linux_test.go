@@ -3,11 +3,14 @@ package sockdiag
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +19,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var nsConfig = netnstest.Config{PortLow: 40000, PortHigh: 40999}
+// nsConfig: tcp_rfc1337=1 keeps a stray RST from ending a TIME_WAIT early
+// (RFC 1337 "TIME-WAIT assassination"), which a busy machine otherwise
+// shows now and then, so counts stay exact.
+var nsConfig = netnstest.Config{PortLow: 40000, PortHigh: 40999,
+	Sysctls: map[string]string{"net.ipv4.tcp_rfc1337": "1"}}
 
 // TestDumpAndProcAgree makes 7 TIME_WAIT sockets towards an IPv4 server, 5
 // towards an IPv6 one, 3 through IPv4-mapped IPv6 sockets and keeps 2
@@ -89,15 +96,32 @@ func TestDumpHonoursContext(t *testing.T) {
 	}
 }
 
-// TestCollectFallsBackToProc makes netlink look refused by dumping from a
-// path that fails, and checks Collect reports the /proc source.
+// TestReadProcMissingFile: a missing /proc file is an error naming it.
 func TestReadProcMissingFile(t *testing.T) {
 	old := procTCP
 	procTCP = filepath.Join(t.TempDir(), "absent")
 	defer func() { procTCP = old }()
 	err := ReadProc(context.Background(), TimeWait, func(Socket) {})
-	if !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("ReadProc of a missing file = %v, want ErrNotExist", err)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), procTCP) {
+		t.Fatalf("ReadProc of a missing file = %v, want ErrNotExist naming %s", err, procTCP)
+	}
+}
+
+// TestCollectFallsBackToProc makes netlink refuse and checks that Collect
+// answers from /proc, and that other netlink errors are not hidden.
+func TestCollectFallsBackToProc(t *testing.T) {
+	old := dump
+	defer func() { dump = old }()
+	dump = func(context.Context, StateMask, func(Socket)) error {
+		return fmt.Errorf("%w: %w", ErrRefused, unix.EPERM)
+	}
+	src, err := Collect(context.Background(), TimeWait, func(Socket) {})
+	if err != nil || src != SourceProc {
+		t.Fatalf("Collect with netlink refused = %v, %v; want proc, nil", src, err)
+	}
+	dump = func(context.Context, StateMask, func(Socket)) error { return ErrTruncated }
+	if _, err := Collect(context.Background(), TimeWait, func(Socket) {}); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("Collect with a broken dump = %v, want ErrTruncated", err)
 	}
 }
 
@@ -138,21 +162,9 @@ func assertPeers(t *testing.T, socks []Socket, want map[netip.AddrPort]int) {
 		}
 		got[s.Remote]++
 	}
-	if !maps_equal(got, want) {
+	if !maps.Equal(got, want) {
 		t.Fatalf("TIME_WAIT per peer = %v, want %v", got, want)
 	}
-}
-
-func maps_equal(a, b map[netip.AddrPort]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func dialOpen(t *testing.T, dst netip.AddrPort, n int) []net.Conn {

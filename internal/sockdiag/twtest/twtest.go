@@ -19,7 +19,11 @@ import (
 // ephemeral range keep it outside the range). Each accepted connection is
 // read to EOF and only then closed, so the client sends the first FIN and
 // keeps the TIME_WAIT. The listener and every handler stop before the test
-// ends.
+// ends. The listen backlog is net.core.somaxconn: for thousands of
+// connections raise it in the namespace above their number, or a busy
+// accept loop lets the queue overflow and some closes end oddly. Set
+// net.ipv4.tcp_rfc1337=1 too: otherwise a TIME_WAIT that receives an RST
+// (a loaded machine produces a few) ends early and counts come out short.
 func Serve(tb testing.TB, addr string) netip.AddrPort {
 	tb.Helper()
 	ln, err := net.Listen("tcp", addr)
