@@ -1,0 +1,114 @@
+package pool_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/jackc/puddle/v2"
+	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/pool"
+)
+
+// Item 7: Acquire+Release against a raw puddle.Pool of the same kind of
+// connections (keepconn dialer, same server, same size), serial and
+// parallel. "checked" is the default Config, which peeks at the socket on
+// every reuse; "recent" skips the check for connections idle under a
+// second (LivenessCheckAfter), the steady state of a busy pool.
+func BenchmarkAcquireRelease(b *testing.B) {
+	srv := startServer(b)
+	const size = 8
+	for _, mode := range []string{"serial", "parallel"} {
+		b.Run(mode+"/puddle", func(b *testing.B) {
+			pp := newPuddle(b, srv.addr(), size)
+			run(b, mode, func(ctx context.Context) {
+				res, err := pp.Acquire(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res.Release()
+			})
+		})
+		for _, v := range []struct {
+			name string
+			cfg  pool.Config
+		}{
+			{"keepconn-recent", pool.Config{LivenessCheckAfter: time.Second}},
+			{"keepconn-checked", pool.Config{}},
+			{"keepconn-nocheck", pool.Config{DisableLivenessCheck: true}},
+		} {
+			b.Run(mode+"/"+v.name, func(b *testing.B) {
+				cfg := v.cfg
+				cfg.Addr, cfg.MaxConns = srv.addr(), size
+				p := newPool(b, cfg)
+				run(b, mode, func(ctx context.Context) {
+					c, err := p.Acquire(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					c.Release()
+				})
+			})
+		}
+	}
+}
+
+func run(b *testing.B, mode string, op func(context.Context)) {
+	ctx := context.Background()
+	for range 100 { // warm: connections dialed, idle list grown
+		op(ctx)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if mode == "serial" {
+		for range b.N {
+			op(ctx)
+		}
+		return
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			op(ctx)
+		}
+	})
+}
+
+func newPuddle(b *testing.B, addr string, size int32) *puddle.Pool[net.Conn] {
+	d, err := dialer.New(dialer.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pp, err := puddle.NewPool(&puddle.Config[net.Conn]{
+		Constructor: func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) },
+		Destructor:  func(c net.Conn) { c.Close() },
+		MaxSize:     size,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pp.Close(); d.Close() })
+	return pp
+}
+
+// Item 7: the steady-state Acquire+Release allocates nothing, with and
+// without the liveness check.
+func TestAcquireReleaseAllocs(t *testing.T) {
+	srv := startServer(t)
+	for _, cfg := range []pool.Config{{}, {LivenessCheckAfter: time.Second}, {IdleTimeout: time.Hour, MaxIdle: 2, MaxConns: 4}} {
+		cfg.Addr = srv.addr()
+		p := newPool(t, cfg)
+		ctx := context.Background()
+		op := func() {
+			c, err := p.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Release()
+		}
+		op()
+		if n := testing.AllocsPerRun(1000, op); n != 0 {
+			t.Errorf("%+v: %v allocations per Acquire+Release", cfg, n)
+		}
+	}
+}

@@ -1,0 +1,248 @@
+package pool
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Defaults for the zero values of Config.
+const (
+	// DefaultNetwork is the network dialed when Config.Network is empty.
+	DefaultNetwork = "tcp"
+	// DefaultMaxConns is the open-connection cap when Config.MaxConns is 0.
+	DefaultMaxConns = 16
+	// DefaultDialTimeout bounds one dial when Config.DialTimeout is 0.
+	DefaultDialTimeout = 5 * time.Second
+	// DefaultDialBackoff is the pause after a second consecutive failed
+	// dial when Config.DialBackoff is 0; it doubles with every further
+	// failure.
+	DefaultDialBackoff = 50 * time.Millisecond
+	// DefaultDialBackoffMax caps the pause between dials to a failing
+	// backend when Config.DialBackoffMax is 0.
+	DefaultDialBackoffMax = 2 * time.Second
+)
+
+// DialFunc opens a connection; net.Dialer.DialContext and
+// dialer.Dialer.DialContext have this signature. The connection it returns
+// must be at a request boundary: a protocol whose server greets the client
+// reads the greeting (or performs its handshake) inside DialFunc.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Config says what a Pool connects to and how it keeps its connections.
+// Only Addr is required; every other zero value has the meaning documented
+// on its field.
+type Config struct {
+	// Network is passed to Dial. Empty means DefaultNetwork ("tcp"). With
+	// the default Dial only "tcp", "tcp4" and "tcp6" are accepted.
+	Network string
+	// Addr is the address every connection is dialed to (host:port for
+	// TCP). Required.
+	Addr string
+	// Dial opens connections. Nil means a keepconn dialer.Dialer with its
+	// zero Config, owned by the pool and closed by Close; its metrics are
+	// not reported separately (the pool reports the same churn, with the
+	// pool name).
+	Dial DialFunc
+	// DialTimeout bounds each dial. Zero means DefaultDialTimeout. A dial
+	// is not bound by the context of the Acquire that started it: an
+	// acquirer that gives up leaves the dial running, and its connection
+	// goes to the pool.
+	DialTimeout time.Duration
+	// DialBackoff is how long the pool refuses to dial after a second
+	// consecutive failed dial (Acquire then fails at once with
+	// ErrDialBackoff); it doubles with each further failure up to
+	// DialBackoffMax. After a single failure the next dial goes ahead, one
+	// at a time. Zero means DefaultDialBackoff.
+	DialBackoff time.Duration
+	// DialBackoffMax caps DialBackoff's growth. Zero means
+	// DefaultDialBackoffMax; it must not be below DialBackoff.
+	DialBackoffMax time.Duration
+
+	// MaxConns caps the connections open at once, idle and in use. Acquire
+	// waits when all are in use. Zero means DefaultMaxConns.
+	MaxConns int
+	// MinIdle is the number of idle connections the pool keeps ready,
+	// dialing in the background when it has fewer (and room under
+	// MaxConns). Idle-timeout reaping never goes below it. Zero means none
+	// are kept ready. It must not exceed MaxIdle.
+	MinIdle int
+	// MaxIdle caps the idle connections: a connection released while
+	// MaxIdle are idle is closed (Stats.MaxIdleClosed). Zero means MaxConns.
+	// A cap below MaxConns makes bursty load close and re-dial connections
+	// endlessly: the churn behind TIME_WAIT storms. Set it lower only on
+	// purpose.
+	MaxIdle int
+	// IdleTimeout closes connections idle this long, actively in the
+	// background, not only when found by Acquire (Stats.MaxIdleTimeClosed).
+	// Zero means idle connections are never closed for being idle; the
+	// liveness check still removes those the server closed.
+	IdleTimeout time.Duration
+	// MaxLifetime closes connections this long after they were dialed, idle
+	// ones in the background and busy ones at Release
+	// (Stats.MaxLifetimeClosed). Zero means no limit.
+	MaxLifetime time.Duration
+	// MaxLifetimeJitter adds a random duration in [0, MaxLifetimeJitter] to
+	// each connection's lifetime, so connections dialed together expire
+	// spread out instead of reconnecting in one storm. Zero means no
+	// jitter. Only valid with MaxLifetime.
+	MaxLifetimeJitter time.Duration
+
+	// DisableLivenessCheck turns off the check Acquire makes before handing
+	// out an idle connection. The check is one non-blocking MSG_PEEK read
+	// on the socket: end of file or an error means the peer closed or reset
+	// it (Stats.PeerClosed), unexpected bytes mean it is out of step with
+	// the protocol (Stats.BrokenClosed); either way it is closed and Acquire
+	// takes another, invisibly to the caller. Only connections that
+	// implement syscall.Conn on Unix systems are checked. The zero value
+	// checks.
+	DisableLivenessCheck bool
+	// LivenessCheckAfter skips the check for connections idle less than
+	// this long, saving a system call per reuse under steady load. Zero
+	// means every reused connection is checked.
+	LivenessCheckAfter time.Duration
+
+	// AbortIdleClose closes connections the pool evicts while idle (MaxIdle,
+	// IdleTimeout, MaxLifetime, Close) with dialer.CloseIdle: an RST
+	// without TIME_WAIT when the socket's send and receive queues are
+	// empty, a normal close otherwise, so no data is ever discarded.
+	// Connections the caller destroyed or the peer closed are closed
+	// normally. The zero value closes every connection normally (FIN; this
+	// host keeps the TIME_WAIT if it closes first).
+	AbortIdleClose bool
+
+	// Name is the pool's db.client.connection.pool.name metric attribute.
+	// Empty means Addr.
+	Name string
+	// MeterProvider receives the pool's metrics. Nil means the global
+	// provider (otel.GetMeterProvider).
+	MeterProvider metric.MeterProvider
+}
+
+// ConfigError reports an invalid Config field.
+type ConfigError struct {
+	Field  string // e.g. "MaxIdle"
+	Value  any    // the value given
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("keepconn/pool: Config.%s = %v: %s", e.Field, e.Value, e.Reason)
+}
+
+// withDefaults validates c and returns it with every zero value replaced
+// by what it means.
+func (c Config) withDefaults() (Config, error) {
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	setDefault(&c.Network, DefaultNetwork)
+	setDefault(&c.Name, c.Addr)
+	setDefault(&c.MaxConns, DefaultMaxConns)
+	setDefault(&c.MaxIdle, c.MaxConns)
+	setDefault(&c.DialTimeout, DefaultDialTimeout)
+	setDefault(&c.DialBackoff, DefaultDialBackoff)
+	setDefault(&c.DialBackoffMax, max(DefaultDialBackoffMax, c.DialBackoff))
+	return c, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func (c *Config) validate() error {
+	checks := []func() error{
+		c.validateAddr,
+		c.validateSizes,
+		func() error { return nonNegative("DialTimeout", c.DialTimeout) },
+		func() error { return nonNegative("DialBackoff", c.DialBackoff) },
+		func() error { return nonNegative("DialBackoffMax", c.DialBackoffMax) },
+		func() error { return nonNegative("IdleTimeout", c.IdleTimeout) },
+		func() error { return nonNegative("MaxLifetime", c.MaxLifetime) },
+		func() error { return nonNegative("MaxLifetimeJitter", c.MaxLifetimeJitter) },
+		func() error { return nonNegative("LivenessCheckAfter", c.LivenessCheckAfter) },
+		c.validateRelations,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nonNegative(field string, d time.Duration) error {
+	if d < 0 {
+		return &ConfigError{Field: field, Value: d, Reason: "must not be negative"}
+	}
+	return nil
+}
+
+func (c *Config) validateAddr() error {
+	network := c.Network
+	if network == "" {
+		network = DefaultNetwork
+	}
+	if c.Dial == nil {
+		switch network {
+		case "tcp", "tcp4", "tcp6":
+		default:
+			return &ConfigError{Field: "Network", Value: fmt.Sprintf("%q", c.Network), Reason: "the default dialer dials only tcp, tcp4 and tcp6; set Dial for other networks"}
+		}
+	}
+	if c.Addr == "" {
+		return &ConfigError{Field: "Addr", Value: `""`, Reason: "is required"}
+	}
+	if network == "tcp" || network == "tcp4" || network == "tcp6" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			return &ConfigError{Field: "Addr", Value: fmt.Sprintf("%q", c.Addr), Reason: "must be host:port: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateSizes() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"MaxConns", c.MaxConns}, {"MinIdle", c.MinIdle}, {"MaxIdle", c.MaxIdle}} {
+		if f.v < 0 {
+			return &ConfigError{Field: f.name, Value: f.v, Reason: "must not be negative"}
+		}
+		if f.v > math.MaxInt32 {
+			return &ConfigError{Field: f.name, Value: f.v, Reason: "must fit in an int32"}
+		}
+	}
+	maxConns := c.MaxConns
+	if maxConns == 0 {
+		maxConns = DefaultMaxConns
+	}
+	maxIdle := c.MaxIdle
+	if maxIdle == 0 {
+		maxIdle = maxConns
+	}
+	if maxIdle > maxConns {
+		return &ConfigError{Field: "MaxIdle", Value: c.MaxIdle, Reason: fmt.Sprintf("must not exceed MaxConns (%d)", maxConns)}
+	}
+	if c.MinIdle > maxIdle {
+		return &ConfigError{Field: "MinIdle", Value: c.MinIdle, Reason: fmt.Sprintf("must not exceed MaxIdle (%d): the pool would dial connections only to close them", maxIdle)}
+	}
+	return nil
+}
+
+func (c *Config) validateRelations() error {
+	if c.MaxLifetimeJitter > 0 && c.MaxLifetime == 0 {
+		return &ConfigError{Field: "MaxLifetimeJitter", Value: c.MaxLifetimeJitter, Reason: "needs MaxLifetime"}
+	}
+	if c.DialBackoffMax > 0 && c.DialBackoffMax < c.DialBackoff {
+		return &ConfigError{Field: "DialBackoffMax", Value: c.DialBackoffMax, Reason: fmt.Sprintf("must not be below DialBackoff (%v)", c.DialBackoff)}
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+// Package pool keeps connections of any TCP protocol for reuse: what
+// database/sql and pgxpool give SQL clients, for RPC, cache, broker and
+// line protocols that have no pool of their own.
+//
+// A client that opens a connection per call closes it first, so every call
+// leaves a TIME_WAIT entry on the client host for 60 seconds. Towards one
+// server a source address has about 28,000 ephemeral ports, so beyond
+// roughly 470 calls a second connect() fails with EADDRNOTAVAIL. A pool
+// sized to the real concurrency dials once per connection instead of once
+// per call.
+//
+// Pool is built on github.com/jackc/puddle/v2, which does the acquiring,
+// waiting and sizing. Pool adds what a pool of sockets needs on top:
+//
+//   - A liveness check before reuse: one non-blocking MSG_PEEK read. A
+//     connection the server closed (FIN or RST) while idle is closed and
+//     skipped, invisibly to the caller, and counted in Stats.PeerClosed.
+//   - MaxIdle enforced at Release. Its zero value is MaxConns: an idle cap
+//     below the open cap (database/sql's default is 2) closes and re-dials
+//     connections on every burst, which is the churn behind TIME_WAIT
+//     storms. Stats.MaxIdleClosed shows it.
+//   - IdleTimeout and MaxLifetime reaped actively in the background, with
+//     a per-connection lifetime jitter so connections dialed together do not
+//     reconnect together; MinIdle connections kept ready.
+//   - Idle connections reused last-in first-out, so a surplus ages out.
+//   - No dial storm against a backend that is down: while nothing is open
+//     or after a failure, one dial probes and the others wait for it; after
+//     a failure dials back off exponentially and Acquire fails fast with
+//     ErrDialBackoff.
+//   - Every close counted by reason and by side (Stats, and the
+//     keepconn.connection.closed metric): an active close leaves a
+//     TIME_WAIT on this host, a passive one does not, an abortive one
+//     (AbortIdleClose, through dialer.CloseIdle) leaves none anywhere.
+//
+// Group keeps a Pool per address for clients of many backends.
+//
+// # Metrics
+//
+// A Pool reports through the OpenTelemetry metrics API, observed from Stats
+// in one callback: db.client.connection.count{db.client.connection.state},
+// db.client.connection.max, db.client.connection.timeouts,
+// keepconn.connection.opened, keepconn.connection.closed{reason, side},
+// keepconn.connection.dial_errors, keepconn.connection.open,
+// keepconn.pool.acquires{reused}, keepconn.pool.waits and
+// keepconn.pool.wait.duration, all with db.client.connection.pool.name.
+// db.client.connection.create_time is a histogram recorded per dial. Waits
+// are cumulative counters rather than the semantic-convention histogram
+// because a histogram would cost a clock read and a recording on every
+// Acquire.
+//
+// # Cost
+//
+// Acquire and Release allocate nothing in the steady state. With the
+// default Config every reused connection costs one recvfrom system call
+// for the liveness check; LivenessCheckAfter skips it for connections used
+// recently.
+package pool

@@ -1,0 +1,124 @@
+package pool
+
+import (
+	"context"
+	"sync"
+
+	"github.com/keepconn/keepconn/dialer"
+	"go.opentelemetry.io/otel/metric/noop"
+)
+
+// Group keeps one Pool per address, for clients of many backends. Pools
+// are created on first use with the Group's Config, its Addr replaced by
+// the address and its Name, when set, suffixed with "/" and the address.
+// A Group is safe for concurrent use.
+type Group struct {
+	cfg   Config
+	owned *dialer.Dialer // shared default dialer
+
+	mu     sync.RWMutex
+	pools  map[string]*Pool
+	closed bool
+}
+
+// NewGroup validates cfg (Addr may be empty) and returns a Group. Pools use
+// one shared default dialer when cfg.Dial is nil.
+func NewGroup(cfg Config) (*Group, error) {
+	probe := cfg
+	if probe.Addr == "" {
+		probe.Addr = "localhost:1"
+	}
+	if _, err := probe.withDefaults(); err != nil {
+		return nil, err
+	}
+	g := &Group{cfg: cfg, pools: make(map[string]*Pool)}
+	if cfg.Dial == nil {
+		d, err := dialer.New(dialer.Config{MeterProvider: noop.NewMeterProvider()})
+		if err != nil {
+			return nil, err
+		}
+		g.owned, g.cfg.Dial = d, d.DialContext
+	}
+	return g, nil
+}
+
+// Acquire acquires a connection to addr from its pool, creating the pool
+// first if needed; see Pool.Acquire for how ctx is used. An invalid addr is
+// a *ConfigError; a closed Group gives ErrClosed.
+func (g *Group) Acquire(ctx context.Context, addr string) (*Conn, error) {
+	p, err := g.Pool(addr)
+	if err != nil {
+		return nil, err
+	}
+	return p.Acquire(ctx)
+}
+
+// Pool returns the pool for addr, creating it if needed. It does not dial
+// unless MinIdle is set.
+func (g *Group) Pool(addr string) (*Pool, error) {
+	g.mu.RLock()
+	p, ok := g.pools[addr]
+	closed := g.closed
+	g.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	if closed {
+		return nil, ErrClosed
+	}
+	return g.create(addr)
+}
+
+func (g *Group) create(addr string) (*Pool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil, ErrClosed
+	}
+	if p, ok := g.pools[addr]; ok {
+		return p, nil
+	}
+	cfg := g.cfg
+	cfg.Addr = addr
+	if cfg.Name != "" {
+		cfg.Name += "/" + addr
+	}
+	p, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g.pools[addr] = p
+	return p, nil
+}
+
+// Stats returns a snapshot of every pool, by address.
+func (g *Group) Stats() map[string]Stats {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	out := make(map[string]Stats, len(g.pools))
+	for addr, p := range g.pools {
+		out[addr] = p.Stats()
+	}
+	return out
+}
+
+// Close closes every pool, as Pool.Close does, and blocks until all their
+// connections are closed. Later Acquire calls get ErrClosed.
+func (g *Group) Close() {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return
+	}
+	g.closed = true
+	pools := g.pools
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range pools {
+		wg.Go(p.Close)
+	}
+	wg.Wait()
+	if g.owned != nil {
+		g.owned.Close()
+	}
+}

@@ -1,0 +1,162 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/puddle/v2"
+	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/internal/telemetry"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+)
+
+// ErrClosed is returned by Acquire on a closed pool or group, and to
+// acquirers still waiting when the pool is closed.
+var ErrClosed = errors.New("keepconn/pool: closed")
+
+// Pool keeps connections to one address for reuse. It is safe for
+// concurrent use. puddle does the acquiring, waiting and sizing; Pool adds
+// liveness checks, idle and lifetime limits, MinIdle and MaxIdle, dial
+// backoff and the close accounting of Stats.
+type Pool struct {
+	cfg   Config
+	pp    *puddle.Pool[*Conn]
+	dial  DialFunc
+	owned *dialer.Dialer // the default dialer, closed with the pool
+	epoch time.Time      // origin of the pool's monotonic nanosecond clock
+
+	capIdle   bool // MaxIdle < MaxConns: count idle connections
+	trackIdle bool // IdleTimeout > 0: connections keep their idle time
+
+	idle  atomic.Int64 // idle connections, counted only with capIdle
+	gate  dialGate
+	reg   registry
+	count counters
+
+	ctx       context.Context // canceled by Close: stops maintenance
+	cancel    context.CancelFunc
+	wake      chan struct{}
+	maintDone chan struct{}
+	closeOnce sync.Once
+	metrics   metric.Registration
+	inst      *instruments
+}
+
+type counters struct {
+	opened         atomic.Int64
+	dialErrors     atomic.Int64
+	addrNotAvail   atomic.Int64
+	dialWaits      atomic.Int64
+	dialBackoffs   atomic.Int64
+	freshDelivered atomic.Int64 // acquisitions served by a connection dialed for them
+	rejected       atomic.Int64 // connections taken from puddle and closed by Acquire
+	checks         atomic.Int64
+	closes         telemetry.Closes
+}
+
+// New validates cfg and returns a pool. It dials nothing itself unless
+// MinIdle asks for ready connections, which are dialed in the background.
+// Every invalid field is reported as a *ConfigError naming the field and
+// the value.
+func New(cfg Config) (*Pool, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pool{cfg: cfg, dial: cfg.Dial, epoch: time.Now(), wake: make(chan struct{}, 1)}
+	if p.dial == nil {
+		d, err := dialer.New(dialer.Config{MeterProvider: noop.NewMeterProvider()})
+		if err != nil {
+			return nil, err
+		}
+		p.owned, p.dial = d, d.DialContext
+	}
+	return p.start(), nil
+}
+
+func (p *Pool) start() *Pool {
+	p.capIdle = p.cfg.MaxIdle < p.cfg.MaxConns
+	p.trackIdle = p.cfg.IdleTimeout > 0
+	p.gate.init(p.cfg.DialBackoff, p.cfg.DialBackoffMax)
+	p.reg.conns = make(map[*Conn]struct{})
+	p.pp, _ = puddle.NewPool(&puddle.Config[*Conn]{
+		Constructor: p.construct,
+		Destructor:  p.destruct,
+		MaxSize:     int32(p.cfg.MaxConns),
+	}) // MaxSize ≥ 1 was validated
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.registerMetrics()
+	if p.needsMaintenance() {
+		p.maintDone = make(chan struct{})
+		go p.maintain()
+	}
+	return p
+}
+
+// Config returns the pool's configuration with every default filled in.
+func (p *Pool) Config() Config { return p.cfg }
+
+// Close closes the pool: later calls to Acquire get ErrClosed, idle
+// connections are closed at once, and connections still acquired are
+// closed when they are released or destroyed. Acquirers waiting while
+// every connection is in use get ErrClosed at the next release (puddle
+// wakes them only then) or when their context ends. Close blocks
+// until every connection is closed, so it waits for the holders to give
+// theirs back. Later calls do nothing; concurrent calls wait for the first.
+func (p *Pool) Close() {
+	p.closeOnce.Do(func() {
+		p.cancel()
+		if p.maintDone != nil {
+			<-p.maintDone
+		}
+		p.pp.Close()
+		if p.metrics != nil {
+			p.metrics.Unregister()
+		}
+		if p.owned != nil {
+			p.owned.Close()
+		}
+	})
+}
+
+// now is the pool's monotonic clock in nanoseconds, never zero.
+func (p *Pool) now() int64 { return int64(time.Since(p.epoch)) + 1 }
+
+// signalMaintenance wakes the background maintenance, if it runs.
+func (p *Pool) signalMaintenance() {
+	if p.maintDone == nil {
+		return
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// registry holds every open connection, for background maintenance.
+type registry struct {
+	mu    sync.Mutex
+	conns map[*Conn]struct{}
+}
+
+func (r *registry) add(c *Conn) {
+	r.mu.Lock()
+	r.conns[c] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *registry) remove(c *Conn) {
+	r.mu.Lock()
+	delete(r.conns, c)
+	r.mu.Unlock()
+}
+
+func (r *registry) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns)
+}
