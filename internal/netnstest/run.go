@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/keepconn/keepconn/internal/netns"
 )
 
 // childEnv carries the name of the test the child process runs.
@@ -40,7 +42,7 @@ func Run[T testing.TB](t T, cfg Config, body func(T)) {
 		t.SkipNow()
 		return
 	}
-	if reason := unavailable(); reason != "" {
+	if reason := netns.Unavailable(); reason != "" {
 		skipOrFail(t, reason)
 		return
 	}
@@ -66,7 +68,7 @@ func setupOnce(t testing.TB, cfg Config) {
 	if setupDone {
 		return
 	}
-	if err := setup(cfg); err != nil {
+	if err := netns.Setup(cfg); err != nil {
 		t.Fatalf("netnstest: setting the namespace up: %v", err)
 	}
 	setupDone = true
@@ -85,7 +87,7 @@ func runChild(t testing.TB) {
 	_, isBench := any(t).(*testing.B)
 	cmd := exec.Command(os.Args[0], childArgs(t.Name(), isBench)...)
 	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
-	cmd.SysProcAttr = newNetnsAttr()
+	cmd.SysProcAttr = netns.NewNetnsAttr()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

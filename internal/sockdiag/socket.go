@@ -3,22 +3,24 @@ package sockdiag
 import (
 	"errors"
 	"net/netip"
+
+	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
 // TCP states, as in the Linux kernel's include/net/tcp_states.h. They are
 // the values of Socket.State and the bit numbers of a StateMask.
 const (
-	StateEstablished = 1
-	StateSynSent     = 2
-	StateSynRecv     = 3
-	StateFinWait1    = 4
-	StateFinWait2    = 5
-	StateTimeWait    = 6
-	StateClose       = 7
-	StateCloseWait   = 8
-	StateLastAck     = 9
-	StateListen      = 10
-	StateClosing     = 11
+	StateEstablished = sockopt.StateEstablished
+	StateSynSent     = sockopt.StateSynSent
+	StateSynRecv     = sockopt.StateSynRecv
+	StateFinWait1    = sockopt.StateFinWait1
+	StateFinWait2    = sockopt.StateFinWait2
+	StateTimeWait    = sockopt.StateTimeWait
+	StateClose       = sockopt.StateClose
+	StateCloseWait   = sockopt.StateCloseWait
+	StateLastAck     = sockopt.StateLastAck
+	StateListen      = sockopt.StateListen
+	StateClosing     = sockopt.StateClosing
 )
 
 // StateMask selects TCP states: bit n set selects state n.

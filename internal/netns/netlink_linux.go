@@ -1,4 +1,4 @@
-package netnstest
+package netns
 
 import (
 	"encoding/binary"

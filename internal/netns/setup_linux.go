@@ -1,4 +1,4 @@
-package netnstest
+package netns
 
 import (
 	"fmt"
@@ -9,21 +9,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func newNetnsAttr() *syscall.SysProcAttr {
+// NewNetnsAttr returns process attributes that start a child in a new
+// network namespace, killed if this process dies.
+func NewNetnsAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
 }
 
-// unavailable says why namespaces cannot be made here, or "" if they can.
-func unavailable() string {
+// Unavailable says why namespaces cannot be made here, or "" if they can.
+func Unavailable() string {
 	if os.Geteuid() != 0 {
 		return "network namespaces need root"
 	}
 	return ""
 }
 
-// setup brings lo up, adds the addresses and writes the sysctls, in the
-// namespace of the calling process.
-func setup(cfg Config) error {
+// Setup brings lo up, adds the addresses and writes the sysctls, in the
+// namespace of the calling process. Call it only in a private namespace.
+func Setup(cfg Config) error {
 	if err := linkUp("lo"); err != nil {
 		return err
 	}
