@@ -122,3 +122,24 @@ func TestCloseTwiceCountsOnce(t *testing.T) {
 		t.Fatalf("stats %+v after two Close calls, want one close counted and Open 0", s)
 	}
 }
+
+func TestCloseSideOfPlainTCPConn(t *testing.T) {
+	passive := startServer(t, "127.0.0.1:0", closeAtOnce)
+	c, err := net.Dial("tcp", passive.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read: %v, want EOF", err)
+	}
+	if side, err := CloseSide(c); side != SidePassive || err != nil {
+		t.Fatalf("CloseSide after the peer's FIN = %v, %v; want passive", side, err)
+	}
+	active := startServer(t, "127.0.0.1:0", drainUntilEOF)
+	if c, err = net.Dial("tcp", active.addr()); err != nil {
+		t.Fatal(err)
+	}
+	if side, err := CloseSide(c); side != SideActive || err != nil {
+		t.Fatalf("CloseSide of an open connection = %v, %v; want active", side, err)
+	}
+}

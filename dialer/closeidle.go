@@ -23,16 +23,46 @@ import (
 // through a NetConn() net.Conn method. Call it only where the protocol is
 // at a message boundary: a peer that sends after the check sees an RST.
 func CloseIdle(c net.Conn) (aborted bool, err error) {
+	side, err := CloseIdleSide(c)
+	return side == SideAbortive, err
+}
+
+// CloseIdleSide is CloseIdle that also says which side closed first:
+// SideAbortive when it reset the connection, else as CloseSide reports.
+func CloseIdleSide(c net.Conn) (Side, error) {
 	kc, tc := findTCP(c)
 	if tc == nil || !abortIfIdle(tc) {
-		return false, c.Close()
+		return CloseSide(c)
 	}
 	if kc != nil {
 		kc.abort.Store(true)
 	} else if err := tc.SetLinger(0); err != nil {
-		return false, c.Close()
+		return CloseSide(c)
 	}
-	return true, c.Close()
+	return SideAbortive, c.Close()
+}
+
+// CloseSide closes c and says which side closed first, for any connection:
+// a *Conn (counted by its Dialer), a *net.TCPConn, or a wrapper of either
+// with a NetConn() net.Conn method. The side is read from the kernel's TCP
+// state just before the close; where it cannot be read (not TCP, not Linux)
+// it is SideActive, the side that keeps the TIME_WAIT.
+func CloseSide(c net.Conn) (Side, error) {
+	kc, tc := findTCP(c)
+	switch {
+	case kc != nil && net.Conn(kc) == c:
+		return kc.CloseSide()
+	case kc != nil:
+		side := kc.sideOfClose()
+		return side, c.Close() // the wrapper closes kc, which counts it
+	case tc != nil:
+		side := SideActive
+		if raw, err := tc.SyscallConn(); err == nil {
+			side = classify(raw)
+		}
+		return side, c.Close()
+	}
+	return SideActive, c.Close()
 }
 
 // findTCP walks NetConn() wrappers down to the TCP connection.

@@ -76,9 +76,7 @@ func (c *Conn) CloseSide() (Side, error) {
 	return side, err
 }
 
-// sideOfClose reads the TCP state before the close: CLOSE_WAIT (the peer
-// sent its FIN) means our close is passive; ESTABLISHED means we close
-// first. Unread bytes make the kernel reset instead of closing: abortive.
+// sideOfClose says how the close about to be made ends the connection.
 func (c *Conn) sideOfClose() Side {
 	if c.abort.Load() || c.d.cfg.Close == CloseAbortive {
 		return SideAbortive
@@ -86,7 +84,14 @@ func (c *Conn) sideOfClose() Side {
 	if c.raw == nil {
 		return SideActive
 	}
-	state, unread, err := sockopt.StateAndUnread(c.raw)
+	return classify(c.raw)
+}
+
+// classify reads the TCP state before a close: CLOSE_WAIT (the peer sent
+// its FIN) means the close is passive; ESTABLISHED means this side closes
+// first. Unread bytes make the kernel reset instead of closing: abortive.
+func classify(raw syscall.RawConn) Side {
+	state, unread, err := sockopt.StateAndUnread(raw)
 	if err != nil {
 		return SideActive // unknown: assume the TIME_WAIT is ours
 	}

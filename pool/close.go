@@ -1,11 +1,7 @@
 package pool
 
 import (
-	"net"
-	"syscall"
-
 	"github.com/keepconn/keepconn/dialer"
-	"github.com/keepconn/keepconn/internal/sockopt"
 	"github.com/keepconn/keepconn/internal/telemetry"
 )
 
@@ -35,49 +31,14 @@ func evicted(r telemetry.Reason) bool {
 	return false
 }
 
-// closeConn closes c and says which side closed first.
+// closeConn closes c and says which side closed first. Connections the
+// pool evicts at a request boundary are closed with dialer.CloseIdleSide
+// when AbortIdleClose is set: an RST, no TIME_WAIT, when nothing is queued.
 func (p *Pool) closeConn(c *Conn, r telemetry.Reason) telemetry.Side {
 	if p.cfg.AbortIdleClose && evicted(r) {
-		side := sideBeforeClose(c.nc)
-		if aborted, _ := dialer.CloseIdle(c.nc); aborted {
-			return telemetry.SideAbortive
-		}
+		side, _ := dialer.CloseIdleSide(c.nc)
 		return side
 	}
-	if dc, ok := c.nc.(*dialer.Conn); ok {
-		side, _ := dc.CloseSide()
-		return side
-	}
-	side := sideBeforeClose(c.nc)
-	c.nc.Close()
+	side, _ := dialer.CloseSide(c.nc)
 	return side
-}
-
-// sideBeforeClose reads the TCP state of a connection about to be closed:
-// CLOSE_WAIT (the peer sent its FIN), LAST_ACK or CLOSE (reset) make the
-// close passive; anything else, or an unknown state, counts as active.
-func sideBeforeClose(nc net.Conn) telemetry.Side {
-	for range 8 {
-		if sc, ok := nc.(syscall.Conn); ok {
-			raw, err := sc.SyscallConn()
-			if err != nil {
-				return telemetry.SideActive
-			}
-			state, err := sockopt.State(raw)
-			if err != nil { // unknown (or not Linux): assume the TIME_WAIT is ours
-				return telemetry.SideActive
-			}
-			switch state {
-			case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
-				return telemetry.SidePassive
-			}
-			return telemetry.SideActive
-		}
-		w, ok := nc.(interface{ NetConn() net.Conn })
-		if !ok {
-			break
-		}
-		nc = w.NetConn()
-	}
-	return telemetry.SideActive
 }
