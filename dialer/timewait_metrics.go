@@ -16,7 +16,7 @@ import (
 // network namespace, whoever made them. It is a separate instrument from
 // keepconn.tcp.time_wait so that summing that one over destinations never
 // double-counts.
-const TimeWaitTotalMetric = "keepconn.tcp.time_wait.total"
+const TimeWaitTotalMetric = telemetry.TimeWaitTotal
 
 // DefaultWatchTimeout bounds each kernel read made for one metric
 // collection when WithWatchTimeout is not given.

@@ -16,6 +16,10 @@ const (
 	ConnOpen = "keepconn.connection.open"
 	// TimeWait is the number of TIME_WAIT sockets towards a destination.
 	TimeWait = "keepconn.tcp.time_wait"
+	// TimeWaitTotal is the number of TIME_WAIT sockets of the whole network
+	// namespace: its own instrument, so that summing TimeWait over
+	// destinations never double-counts.
+	TimeWaitTotal = "keepconn.tcp.time_wait.total"
 	// PortBudgetUtilization is the share (0…1) of the local ports towards a
 	// destination that are held now.
 	PortBudgetUtilization = "keepconn.port.budget.utilization"
