@@ -114,13 +114,18 @@ func runChild(t testing.TB) {
 }
 
 // ranTarget reports whether the child's verbose output shows the target
-// test passing, or the target benchmark reporting a result.
+// test passing, or the target benchmark (or one of its sub-benchmarks)
+// reporting a result.
 func ranTarget(out []byte, name string, isBench bool) bool {
-	if isBench {
-		return bytes.Contains(out, []byte("\n"+name+"-")) || bytes.HasPrefix(out, []byte(name+"-")) ||
-			bytes.Contains(out, []byte("\n"+name+" ")) || bytes.Contains(out, []byte("\n"+name+"\t"))
+	if !isBench {
+		return bytes.Contains(out, []byte("--- PASS: "+name+" ("))
 	}
-	return bytes.Contains(out, []byte("--- PASS: "+name+" ("))
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte(name)) && bytes.Contains(line, []byte("ns/op")) {
+			return true
+		}
+	}
+	return false
 }
 
 // benchLines keeps the lines of a child's output a benchmark reader wants.
