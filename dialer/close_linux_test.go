@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"testing"
@@ -142,4 +143,47 @@ func TestCloseSideOfPlainTCPConn(t *testing.T) {
 	if side, err := CloseSide(c); side != SideActive || err != nil {
 		t.Fatalf("CloseSide of an open connection = %v, %v; want active", side, err)
 	}
+}
+
+func TestCloseAfterCloseWriteIsActive(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		srv := startServer(t, "127.0.0.1:5000", drainUntilEOF) // closes on our FIN
+		d := mustNew(t, Config{})
+		c := dialOrFail(t, d, srv.addr())
+		if err := c.(*Conn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("read: %v, want EOF after the server's FIN", err)
+		}
+		local, remote := c.LocalAddr(), c.RemoteAddr()
+		side, err := c.(*Conn).CloseSide()
+		if err != nil || side != SideActive {
+			t.Fatalf("CloseSide after CloseWrite = %v, %v; want active", side, err)
+		}
+		if st := stateOf(t, local, remote); st != sockopt.StateTimeWait {
+			t.Fatalf("kernel state %d, want TIME_WAIT here", st)
+		}
+	})
+}
+
+func TestCloseAbortiveNeverDropsData(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		srv := startRecordingServer(t, nil) // reads only after hold
+		d := mustNew(t, Config{Close: CloseAbortive})
+		c := dialOrFail(t, d, srv.addr())
+		payload := bytes.Repeat([]byte("x"), 1<<20)
+		written := writeInBackground(t, c, payload, func() {
+			waitFor(t, "bytes in the send queue", func() bool { _, o := queues(t, c); return o > 0 })
+		})
+		side, err := c.(*Conn).CloseSide()
+		if err != nil || side != SideActive {
+			t.Fatalf("CloseSide with unsent bytes = %v, %v; want a graceful, active close", side, err)
+		}
+		close(srv.hold)
+		got, err := srv.result(t)
+		if err != nil || !bytes.Equal(got, written) {
+			t.Fatalf("server read %d bytes, %v; want all %d written, EOF", len(got), err, len(written))
+		}
+	})
 }

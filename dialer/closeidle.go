@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"crypto/tls"
 	"net"
 
 	"github.com/keepconn/keepconn/internal/sockopt"
@@ -31,7 +32,7 @@ func CloseIdle(c net.Conn) (aborted bool, err error) {
 // SideAbortive when it reset the connection, else as CloseSide reports.
 func CloseIdleSide(c net.Conn) (Side, error) {
 	kc, tc := findTCP(c)
-	if tc == nil || !abortIfIdle(tc) {
+	if tc == nil || wrapsTLS(c) || !abortIfIdle(tc) {
 		return CloseSide(c)
 	}
 	if kc != nil {
@@ -58,11 +59,28 @@ func CloseSide(c net.Conn) (Side, error) {
 	case tc != nil:
 		side := SideActive
 		if raw, err := tc.SyscallConn(); err == nil {
-			side = classify(raw)
+			side = classify(raw, false)
 		}
 		return side, c.Close()
 	}
 	return SideActive, c.Close()
+}
+
+// wrapsTLS reports whether a TLS layer sits above the TCP connection: its
+// Close writes a close_notify alert after the queue check, which a reset
+// would throw away.
+func wrapsTLS(c net.Conn) bool {
+	for range 8 {
+		switch v := c.(type) {
+		case *tls.Conn:
+			return true
+		case interface{ NetConn() net.Conn }:
+			c = v.NetConn()
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // findTCP walks NetConn() wrappers down to the TCP connection.
@@ -97,8 +115,8 @@ func abortIfIdle(tc *net.TCPConn) bool {
 	if err != nil {
 		return false
 	}
-	if unread > 0 {
-		sockopt.DiscardUnread(raw, unread)
+	if unread > 0 && sockopt.DiscardUnread(raw, unread) != nil {
+		return false
 	}
 	return unread == 0 && unacked == 0
 }

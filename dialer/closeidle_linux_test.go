@@ -100,14 +100,14 @@ func TestCloseIdle(t *testing.T) {
 			srv := startRecordingServer(t, nil)
 			d := mustNew(t, Config{})
 			c := dialOrFail(t, d, srv.addr())
-			writeInBackground(t, c, payload, func() {
+			written := writeInBackground(t, c, payload, func() {
 				waitFor(t, "bytes in the send queue", func() bool { _, o := queues(t, c); return o > 0 })
 			})
 			assertCloseIdle(t, c, false)
 			close(srv.hold)
 			got, err := srv.result(t)
-			if err != nil || !bytes.Equal(got, payload) {
-				t.Fatalf("server read %d bytes, %v; want all %d, EOF", len(got), err, len(payload))
+			if err != nil || !bytes.Equal(got, written) {
+				t.Fatalf("server read %d bytes, %v; want all %d written, EOF", len(got), err, len(written))
 			}
 		})
 	})
@@ -150,16 +150,23 @@ func mustWrite(t *testing.T, c net.Conn, b []byte) {
 }
 
 // writeInBackground writes b while ready runs, then waits for the write
-// to be taken by the kernel or to stall on a full send buffer.
-func writeInBackground(t *testing.T, c net.Conn, b []byte, ready func()) {
+// to be taken by the kernel or to stall on a full send buffer, and returns
+// the bytes the kernel took.
+func writeInBackground(t *testing.T, c net.Conn, b []byte, ready func()) []byte {
 	t.Helper()
-	done := make(chan error, 1)
-	c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
-	go func() { _, err := c.Write(b); done <- err }()
-	ready()
-	if err := <-done; err != nil && !errors.Is(err, syscall.EAGAIN) && !isTimeout(err) {
-		t.Fatal(err)
+	type result struct {
+		n   int
+		err error
 	}
+	done := make(chan result, 1)
+	c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+	go func() { n, err := c.Write(b); done <- result{n, err} }()
+	ready()
+	r := <-done
+	if r.err != nil && !errors.Is(r.err, syscall.EAGAIN) && !isTimeout(r.err) {
+		t.Fatal(r.err)
+	}
+	return b[:r.n]
 }
 
 func isTimeout(err error) bool {

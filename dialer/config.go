@@ -107,10 +107,11 @@ type CloseMode uint8
 const (
 	// CloseGraceful sends a FIN and lets the kernel deliver what is left.
 	CloseGraceful CloseMode = iota
-	// CloseAbortive sets SO_LINGER{on, 0}: Close sends an RST, and neither
-	// side keeps a TIME_WAIT. Data not yet sent or not yet read is
-	// discarded. Safe only for an idle connection at a protocol boundary;
-	// prefer CloseIdle, which checks the queues first.
+	// CloseAbortive makes Close reset the connection (SO_LINGER{on, 0}:
+	// an RST, no TIME_WAIT on either side) when nothing is queued in either
+	// direction, as CloseIdle does; with bytes still unsent or unread it
+	// closes gracefully, so no data is lost. Meant for protocols that close
+	// at a message boundary.
 	CloseAbortive
 	// CloseLinger sets SO_LINGER{on, LingerTimeout}: Close blocks until the
 	// unsent data is acknowledged, or resets after the timeout.

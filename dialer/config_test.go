@@ -31,6 +31,12 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"linger without CloseLinger", Config{LingerTimeout: time.Second}, "LingerTimeout", "1s"},
 		{"CloseLinger without timeout", Config{Close: CloseLinger}, "LingerTimeout", "0s"},
 		{"CloseLinger with a fraction", Config{Close: CloseLinger, LingerTimeout: 1500 * time.Millisecond}, "LingerTimeout", "1.5s"},
+		{"keepalive count over the kernel's 127", Config{KeepAlive: KeepAlive{Count: 128}}, "KeepAlive.Count", "128"},
+		{"keepalive idle over the kernel's limit", Config{KeepAlive: KeepAlive{Idle: 10 * time.Hour}}, "KeepAlive.Idle", "10h0m0s"},
+		{"keepalive interval over the kernel's limit", Config{KeepAlive: KeepAlive{Interval: 10 * time.Hour}}, "KeepAlive.Interval", "10h0m0s"},
+		{"keepalive tuned but disabled", Config{DisableKeepAlive: true, KeepAlive: KeepAlive{Count: 3}}, "KeepAlive", "{0s 0s 3}"},
+		{"user timeout below a millisecond", Config{UserTimeout: time.Microsecond}, "UserTimeout", "1µs"},
+		{"user timeout over an int of ms", Config{UserTimeout: 30 * 24 * time.Hour}, "UserTimeout", "720h0m0s"},
 		{"unknown close mode", Config{Close: CloseMode(9)}, "Close", "CloseMode(9)"},
 	}
 	for _, tc := range cases {

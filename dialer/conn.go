@@ -33,10 +33,11 @@ type tcpConn = net.TCPConn
 // it, and the Dialer counts it.
 type Conn struct {
 	*tcpConn
-	d     *Dialer
-	raw   syscall.RawConn
-	abort atomic.Bool // set by CloseIdle: the next close resets
-	done  atomic.Bool
+	d       *Dialer
+	raw     syscall.RawConn
+	abort   atomic.Bool // the next close resets (CloseIdle, CloseAbortive)
+	sentFIN atomic.Bool // CloseWrite was called: our FIN went first
+	done    atomic.Bool
 }
 
 var (
@@ -48,6 +49,13 @@ var (
 func newConn(tc *net.TCPConn, d *Dialer) *Conn {
 	raw, _ := tc.SyscallConn()
 	return &Conn{tcpConn: tc, d: d, raw: raw}
+}
+
+// CloseWrite shuts down the writing side (sends a FIN) and remembers that
+// this side's FIN went first, so a later Close is counted as active.
+func (c *Conn) CloseWrite() error {
+	c.sentFIN.Store(true)
+	return c.tcpConn.CloseWrite()
 }
 
 // NetConn returns the underlying *net.TCPConn. Closing it directly bypasses
@@ -67,6 +75,9 @@ func (c *Conn) CloseSide() (Side, error) {
 	if !c.done.CompareAndSwap(false, true) {
 		return SideActive, c.tcpConn.Close()
 	}
+	if c.d.cfg.Close == CloseAbortive && !c.abort.Load() && abortIfIdle(c.tcpConn) {
+		c.abort.Store(true)
+	}
 	side := c.sideOfClose()
 	if side == SideAbortive {
 		c.tcpConn.SetLinger(0)
@@ -78,22 +89,27 @@ func (c *Conn) CloseSide() (Side, error) {
 
 // sideOfClose says how the close about to be made ends the connection.
 func (c *Conn) sideOfClose() Side {
-	if c.abort.Load() || c.d.cfg.Close == CloseAbortive {
+	if c.abort.Load() {
 		return SideAbortive
 	}
 	if c.raw == nil {
 		return SideActive
 	}
-	return classify(c.raw)
+	return classify(c.raw, c.sentFIN.Load())
 }
 
 // classify reads the TCP state before a close: CLOSE_WAIT (the peer sent
 // its FIN) means the close is passive; ESTABLISHED means this side closes
 // first. Unread bytes make the kernel reset instead of closing: abortive.
-func classify(raw syscall.RawConn) Side {
+// sentFIN says this side half-closed earlier: a socket already in CLOSE
+// then left its TIME_WAIT here.
+func classify(raw syscall.RawConn, sentFIN bool) Side {
 	state, unread, err := sockopt.StateAndUnread(raw)
 	if err != nil {
 		return SideActive // unknown: assume the TIME_WAIT is ours
+	}
+	if sentFIN && state == sockopt.StateClose {
+		return SideActive
 	}
 	if side := sideOfState(state); side != SideActive || unread == 0 {
 		return side

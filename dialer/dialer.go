@@ -118,10 +118,7 @@ func (d *Dialer) wrap(tc *net.TCPConn) *Conn {
 	if d.cfg.DisableNoDelay {
 		tc.SetNoDelay(false)
 	}
-	switch d.cfg.Close {
-	case CloseAbortive:
-		tc.SetLinger(0)
-	case CloseLinger:
+	if d.cfg.Close == CloseLinger {
 		tc.SetLinger(int(d.cfg.LingerTimeout.Seconds()))
 	}
 	d.opened.Add(1)

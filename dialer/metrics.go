@@ -32,10 +32,11 @@ func (d *Dialer) registerMetrics() metric.Registration {
 func (d *Dialer) churn() telemetry.Churn {
 	closes := d.closes.Snapshot()
 	opened := d.opened.Load()
+	addrNotAvail := d.addrNotAvail.Load() // before DialErrors, which grows first
 	return telemetry.Churn{
 		Opened:       opened,
 		DialErrors:   d.dialErrors.Load(),
-		AddrNotAvail: d.addrNotAvail.Load(),
+		AddrNotAvail: addrNotAvail,
 		Open:         opened - closes.Total(),
 		Closes:       closes,
 	}

@@ -54,10 +54,11 @@ func (c *counters) countDialError(err error) {
 // Stats returns the dialer's counters. It is safe to call at any time.
 func (d *Dialer) Stats() Stats {
 	closes := d.closes.Snapshot()
+	addrNotAvail := d.addrNotAvail.Load() // before DialErrors, which grows first
 	s := Stats{
 		Opened:         d.opened.Load(),
 		DialErrors:     d.dialErrors.Load(),
-		AddrNotAvail:   d.addrNotAvail.Load(),
+		AddrNotAvail:   addrNotAvail,
 		SourceRetries:  d.sourceRetries.Load(),
 		ActiveCloses:   closes.BySide(telemetry.SideActive),
 		PassiveCloses:  closes.BySide(telemetry.SidePassive),

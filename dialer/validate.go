@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -32,6 +33,8 @@ func (c *Config) validate() error {
 		func() error { return nonNegative("KeepAlive.Interval", c.KeepAlive.Interval) },
 		func() error { return nonNegative("UserTimeout", c.UserTimeout) },
 		c.validateKeepAliveCount,
+		c.validateKeepAliveLimits,
+		c.validateUserTimeout,
 		c.validateClose,
 		c.validatePortRange,
 		c.validateSources,
@@ -54,6 +57,36 @@ func nonNegative(field string, d time.Duration) error {
 func (c *Config) validateKeepAliveCount() error {
 	if c.KeepAlive.Count < 0 {
 		return &ConfigError{Field: "KeepAlive.Count", Value: c.KeepAlive.Count, Reason: "must not be negative"}
+	}
+	return nil
+}
+
+// Kernel limits on the keepalive and user-timeout settings (Linux:
+// MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT; an int of ms).
+const (
+	maxKeepAliveTime  = 32767 * time.Second
+	maxKeepAliveCount = 127
+	maxUserTimeout    = math.MaxInt32 * time.Millisecond
+)
+
+func (c *Config) validateKeepAliveLimits() error {
+	ka := c.KeepAlive
+	switch {
+	case c.DisableKeepAlive && ka != (KeepAlive{}):
+		return &ConfigError{Field: "KeepAlive", Value: ka, Reason: "is set, but DisableKeepAlive turns keepalive off"}
+	case ka.Idle > maxKeepAliveTime:
+		return &ConfigError{Field: "KeepAlive.Idle", Value: ka.Idle, Reason: "must be at most " + maxKeepAliveTime.String()}
+	case ka.Interval > maxKeepAliveTime:
+		return &ConfigError{Field: "KeepAlive.Interval", Value: ka.Interval, Reason: "must be at most " + maxKeepAliveTime.String()}
+	case ka.Count > maxKeepAliveCount:
+		return &ConfigError{Field: "KeepAlive.Count", Value: ka.Count, Reason: "must be at most 127"}
+	}
+	return nil
+}
+
+func (c *Config) validateUserTimeout() error {
+	if d := c.UserTimeout; d != 0 && (d < time.Millisecond || d > maxUserTimeout) {
+		return &ConfigError{Field: "UserTimeout", Value: d, Reason: "must be zero (off) or between 1ms and " + maxUserTimeout.String()}
 	}
 	return nil
 }
