@@ -32,12 +32,16 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		}
 		c := res.Value()
 		c.res = res
+		fresh := c.fresh
 		if r, ok := p.usable(c, res); !ok {
-			p.count.rejected.Add(1)
 			c.destroy(r)
 			continue
 		}
 		c.held = true
+		p.count.acquires.Add(1) // before reused, which Stats reads first: Reused ≤ Acquires
+		if !fresh {
+			p.count.reused.Add(1)
+		}
 		return c, nil
 	}
 }
@@ -63,7 +67,6 @@ func (p *Pool) usable(c *Conn, res *puddle.Resource[*Conn]) (telemetry.Reason, b
 	}
 	if c.fresh {
 		c.fresh = false
-		p.count.freshDelivered.Add(1)
 		return 0, true
 	}
 	if c.expired.Load() {

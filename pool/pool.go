@@ -47,15 +47,15 @@ type Pool struct {
 }
 
 type counters struct {
-	opened         atomic.Int64
-	dialErrors     atomic.Int64
-	addrNotAvail   atomic.Int64
-	dialWaits      atomic.Int64
-	dialBackoffs   atomic.Int64
-	freshDelivered atomic.Int64 // acquisitions served by a connection dialed for them
-	rejected       atomic.Int64 // connections taken from puddle and closed by Acquire
-	checks         atomic.Int64
-	closes         telemetry.Closes
+	opened       atomic.Int64
+	dialErrors   atomic.Int64
+	addrNotAvail atomic.Int64
+	dialWaits    atomic.Int64
+	dialBackoffs atomic.Int64
+	acquires     atomic.Int64 // connections handed out by Acquire
+	reused       atomic.Int64 // of those, connections that had been used before
+	checks       atomic.Int64
+	closes       telemetry.Closes
 }
 
 // New validates cfg and returns a pool. It dials nothing itself unless

@@ -99,7 +99,7 @@ func (s Stats) Closed() int64 {
 // call at any time, also after Close; it takes puddle's lock briefly.
 func (p *Pool) Stats() Stats {
 	c := &p.count
-	rejected, fresh := c.rejected.Load(), c.freshDelivered.Load()
+	reused := c.reused.Load() // before acquires, which grows last
 	st := p.pp.Stat()
 	closes := c.closes.Snapshot()
 	s := Stats{
@@ -112,7 +112,8 @@ func (p *Pool) Stats() Stats {
 		AddrNotAvail:   c.addrNotAvail.Load(),
 		DialWaits:      c.dialWaits.Load(),
 		DialBackoffs:   c.dialBackoffs.Load(),
-		Acquires:       st.AcquireCount() - rejected,
+		Acquires:       c.acquires.Load(),
+		Reused:         reused,
 		WaitCount:      st.EmptyAcquireCount(),
 		WaitDuration:   st.EmptyAcquireWaitTime(),
 		Timeouts:       st.CanceledAcquireCount(),
@@ -129,7 +130,6 @@ func (p *Pool) Stats() Stats {
 		AbortiveCloses:    closes.BySide(telemetry.SideAbortive),
 	}
 	s.Open = s.InUse + s.Idle
-	s.Reused = max(s.Acquires-fresh, 0)
 	return s
 }
 
