@@ -56,7 +56,8 @@ func (d *Dialer) prepare(ctx context.Context, fd int, network, address string) e
 func (p *dialPlan) bind(fd int, network, address string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	src, ok := p.source(p.d.sourcesFor(network))
+	f := &p.fam[familyIndex(network)]
+	src, ok := f.source(p.d.sourcesFor(network), p.srcStart)
 	if !ok && len(p.d.cfg.SourceAddrs) > 0 {
 		return fmt.Errorf("keepconn/dialer: no source address of the family of %s among Config.SourceAddrs", address)
 	}
@@ -66,15 +67,15 @@ func (p *dialPlan) bind(fd int, network, address string) error {
 		}
 		return unix.Bind(fd, sockaddr(network, src, 0))
 	}
-	return p.bindPort(fd, network, src)
+	return p.bindPort(fd, network, f, src)
 }
 
 // bindPort tries the ports of the range in the plan's shifted order until a
 // bind succeeds. A port whose 4-tuple is taken fails later, at connect,
 // with EADDRNOTAVAIL, and the dial is retried with the next port.
-func (p *dialPlan) bindPort(fd int, network string, src sockSource) error {
+func (p *dialPlan) bindPort(fd int, network string, f *familyPlan, src sockSource) error {
 	for {
-		port, ok := p.port()
+		port, ok := f.port(p.d.cfg.PortRange, p.portStart)
 		if !ok {
 			return fmt.Errorf("keepconn/dialer: every port of Config.PortRange %d-%d is in use: %w",
 				p.d.cfg.PortRange.Low, p.d.cfg.PortRange.High, syscall.EADDRNOTAVAIL)
@@ -86,7 +87,7 @@ func (p *dialPlan) bindPort(fd int, network string, src sockSource) error {
 		if !errors.Is(err, unix.EADDRINUSE) && !errors.Is(err, unix.EADDRNOTAVAIL) {
 			return err
 		}
-		p.portTried++
+		f.portTried++
 	}
 }
 

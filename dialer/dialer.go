@@ -3,6 +3,7 @@ package dialer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -88,8 +89,14 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	}
 	dialCtx, plan := ctx, (*dialPlan)(nil)
 	if d.needPlan {
+		if d.cfg.ConnectTimeout > 0 { // one limit for every retry
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d.cfg.ConnectTimeout)
+			defer cancel()
+		}
 		plan = d.newPlan()
 		dialCtx = withPlan(ctx, plan)
+		network = d.narrowNetwork(network)
 	}
 	for {
 		c, err := d.nd.DialContext(dialCtx, network, address)
@@ -97,11 +104,38 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 			return d.wrap(c.(*net.TCPConn)), nil
 		}
 		if plan == nil || !errors.Is(err, syscall.EADDRNOTAVAIL) || ctx.Err() != nil || !plan.advance() {
+			err = explainFamily(err, network, address)
 			d.countDialError(err)
 			return nil, err
 		}
 		d.sourceRetries.Add(1)
 	}
+}
+
+// narrowNetwork turns "tcp" into "tcp4" or "tcp6" when SourceAddrs has
+// addresses of one family only, so a host name is resolved to addresses
+// the sources can reach, and an exhausted family's EADDRNOTAVAIL is not
+// hidden behind the other family's error.
+func (d *Dialer) narrowNetwork(network string) string {
+	if network != "tcp" || len(d.cfg.SourceAddrs) == 0 {
+		return network
+	}
+	switch {
+	case len(d.v6) == 0:
+		return "tcp4"
+	case len(d.v4) == 0:
+		return "tcp6"
+	}
+	return network
+}
+
+// explainFamily says why a dial narrowed to one family found no address.
+func explainFamily(err error, network, address string) error {
+	var ae *net.AddrError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	return fmt.Errorf("keepconn/dialer: no source address of the family of %s among Config.SourceAddrs (dialing %s): %w", address, network, err)
 }
 
 func checkNetwork(network string) error {

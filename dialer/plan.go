@@ -7,17 +7,24 @@ import (
 )
 
 // dialPlan carries, through the context, which source address and port a
-// dial tries next. One DialContext call owns one plan; with Happy Eyeballs
-// the control functions of two attempts can use it at once, hence the lock.
+// dial tries next. One DialContext call owns one plan. With Happy Eyeballs
+// the control functions of an IPv4 and an IPv6 attempt can use it at once,
+// hence the lock and the state kept per family.
 type dialPlan struct {
 	d  *Dialer
 	mu sync.Mutex
 
 	srcStart  int // round-robin starting source of this dial
-	srcTried  int // sources given up on
-	srcCount  int // sources of the family last bound
 	portStart int // random offset into the port range (explicit binds)
-	portTried int // ports tried on the current source
+	fam       [2]familyPlan
+}
+
+// familyPlan is the progress of a plan through one family's sources.
+type familyPlan struct {
+	used      bool // a socket of this family was bound
+	srcTried  int  // sources given up on
+	srcCount  int  // sources of the family
+	portTried int  // ports tried on the current source
 }
 
 type planKey struct{}
@@ -39,40 +46,58 @@ func (d *Dialer) newPlan() *dialPlan {
 	return p
 }
 
+// familyIndex maps "tcp4" to 0 and "tcp6" to 1.
+func familyIndex(network string) int {
+	if network == "tcp6" {
+		return 1
+	}
+	return 0
+}
+
 // source returns the source to bind from srcs (one family's), or false
 // when srcs is empty.
-func (p *dialPlan) source(srcs []sockSource) (sockSource, bool) {
-	p.srcCount = len(srcs)
+func (f *familyPlan) source(srcs []sockSource, start int) (sockSource, bool) {
+	f.used, f.srcCount = true, len(srcs)
 	if len(srcs) == 0 {
 		return sockSource{}, false
 	}
-	return srcs[(p.srcStart+p.srcTried)%len(srcs)], true
+	return srcs[(start+f.srcTried)%len(srcs)], true
 }
 
 // port returns the next port to try with an explicit bind, or false when
 // the range is used up on the current source.
-func (p *dialPlan) port() (uint16, bool) {
-	r := p.d.cfg.PortRange
+func (f *familyPlan) port(r PortRange, start int) (uint16, bool) {
 	n := r.Size()
-	if p.portTried >= n {
+	if f.portTried >= n {
 		return 0, false
 	}
-	return r.Low + uint16((p.portStart+p.portTried)%n), true
+	return r.Low + uint16((start+f.portTried)%n), true
 }
 
 // advance moves the plan on after a dial failed with EADDRNOTAVAIL: to the
-// next port, or when the ports are used up, to the next source. It reports
-// whether anything is left to try.
+// next port, or when the ports are used up, to the next source, in every
+// family that was tried (the error does not say which one ran out). It
+// reports whether anything is left to try.
 func (p *dialPlan) advance() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.d.ports == portBind {
-		p.portTried++
-		if p.portTried < p.d.cfg.PortRange.Size() {
+	left := false
+	for i := range p.fam {
+		if f := &p.fam[i]; f.used {
+			left = f.advance(p.d.ports == portBind, p.d.cfg.PortRange.Size()) || left
+		}
+	}
+	return left
+}
+
+func (f *familyPlan) advance(explicitPorts bool, ports int) bool {
+	if explicitPorts {
+		f.portTried++
+		if f.portTried < ports {
 			return true
 		}
-		p.portTried = 0
+		f.portTried = 0
 	}
-	p.srcTried++
-	return p.srcTried < max(p.srcCount, 1)
+	f.srcTried++
+	return f.srcTried < max(f.srcCount, 1)
 }

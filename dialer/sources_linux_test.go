@@ -33,7 +33,7 @@ func TestSourcesOfTheOtherFamilyAreSkipped(t *testing.T) {
 		c.Close()
 	}
 	onlyV4 := mustNew(t, Config{SourceAddrs: addrs("127.0.0.1")})
-	if _, err := onlyV4.Dial("tcp", srv6.addr()); err == nil || !strings.Contains(err.Error(), "no source address of the family") {
+	if _, err := onlyV4.Dial("tcp", srv6.addr()); err == nil || !strings.Contains(err.Error(), "no source address of the family of [::1]") {
 		t.Fatalf("IPv6 dial with only IPv4 sources: %v, want an error saying no source fits", err)
 	}
 }
