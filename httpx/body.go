@@ -13,30 +13,35 @@ import (
 // closing it before EOF drains what is left, up to the drain limit and
 // timeout, so that net/http can put the connection back in its pool.
 type body struct {
-	rc      io.ReadCloser
-	x       *exchange
-	length  int64 // Content-Length, -1 when unknown
-	h1      bool  // HTTP/1.x: unread bytes block the connection
-	sawEOF  atomic.Bool
-	closing atomic.Bool
+	rc       io.ReadCloser
+	t        *Transport
+	conn     *conn // nil when the connection is not one we dialed
+	length   int64 // Content-Length, -1 when unknown
+	h1       bool  // HTTP/1.x: unread bytes block the connection
+	sawEOF   atomic.Bool
+	closing  atomic.Bool
+	finished atomic.Bool
 }
 
 var _ io.ReadCloser = (*body)(nil)
 
-func (x *exchange) wrapBody(resp *http.Response) {
+// wrapBody makes resp.Body release c when it is done, or releases c now
+// when the response has no body.
+func wrapBody(t *Transport, c *conn, resp *http.Response) {
 	if resp.Body == nil || resp.Body == http.NoBody {
-		x.finish()
+		if c != nil {
+			c.release()
+		}
 		return
 	}
-	x.body = body{rc: resp.Body, x: x, length: resp.ContentLength, h1: resp.ProtoMajor < 2}
-	resp.Body = &x.body
+	resp.Body = &body{rc: resp.Body, t: t, conn: c, length: resp.ContentLength, h1: resp.ProtoMajor < 2}
 }
 
 // Read reads from the response body.
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if err == io.EOF && b.sawEOF.CompareAndSwap(false, true) {
-		b.x.finish()
+		b.finish()
 	}
 	return n, err
 }
@@ -51,15 +56,22 @@ func (b *body) Close() error {
 		b.drain()
 	}
 	err := b.rc.Close()
-	b.x.finish()
+	b.finish()
 	return err
+}
+
+// finish releases the connection once the body is done with it.
+func (b *body) finish() {
+	if b.finished.CompareAndSwap(false, true) && b.conn != nil {
+		b.conn.release()
+	}
 }
 
 // drain reads and discards the rest of the body when it fits the limit.
 // The drain succeeds when it reaches EOF within the limit; anything else
 // (too long, too slow, an error) aborts it and the connection is closed.
 func (b *body) drain() {
-	t := b.x.t
+	t := b.t
 	limit := t.cfg.drainLimit
 	if limit == 0 || b.length > limit {
 		b.abortDrain()
@@ -77,8 +89,8 @@ func (b *body) drain() {
 }
 
 func (b *body) abortDrain() {
-	b.x.t.drainAborted.Add(1)
-	if c := b.x.conn; c != nil {
+	b.t.drainAborted.Add(1)
+	if c := b.conn; c != nil {
 		c.markReason(telemetry.ReasonBroken)
 	}
 }
@@ -87,12 +99,14 @@ func (b *body) abortDrain() {
 // d from now on the connection, and returns the function that lifts it.
 // Bytes net/http has already buffered are read whatever the time, so a
 // drain that needs no network read never fails on time. Without a
-// connection of ours there is no deadline: the limit still bounds the
-// bytes read.
+// connection of ours (a base other than *http.Transport) a timer closes the
+// body when the time is up, which ends the drain.
 func (b *body) deadline(d time.Duration) (clear func()) {
-	c := b.x.conn
+	c := b.conn
 	if c == nil || c.SetReadDeadline(time.Now().Add(d)) != nil {
-		return func() {}
+		// Not a connection we dialed: bound the drain by closing the body.
+		timer := time.AfterFunc(d, func() { b.rc.Close() })
+		return func() { timer.Stop() }
 	}
 	return func() { c.SetReadDeadline(time.Time{}) }
 }

@@ -134,10 +134,10 @@ func (t *Transport) useHTTPTransport(ht *http.Transport) error {
 		}
 		inner = d.DialContext
 	}
+	// A custom DialTLSContext is left as it is: net/http looks for a
+	// *tls.Conn to finish the handshake and read ALPN, and a wrapper would
+	// hide it. Its connections are not counted per host by httpx.
 	ht.Dial, ht.DialContext = nil, t.dialWith(inner)
-	if tlsDial := ht.DialTLSContext; tlsDial != nil {
-		ht.DialTLSContext = t.dialWith(tlsDial)
-	}
 	tuneLimits(ht, t.cfg)
 	t.tuned, t.base = ht, ht
 	return nil
