@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/keepconn/keepconn/dialer"
-	"github.com/keepconn/keepconn/internal/sockopt"
 	"github.com/keepconn/keepconn/internal/telemetry"
 )
 
@@ -71,7 +70,7 @@ func (c *conn) Close() error {
 		return c.Conn.Close()
 	}
 	reason := c.closeReason()
-	side, err := closeSide(c.Conn)
+	side, err := dialer.CloseSide(c.Conn)
 	if side == telemetry.SidePassive && reason != telemetry.ReasonBroken {
 		reason = telemetry.ReasonPeerClosed
 	}
@@ -105,41 +104,6 @@ func (t *Transport) idleTimeout() time.Duration {
 		return t.tuned.IdleConnTimeout
 	}
 	return t.cfg.idleConnTimeout
-}
-
-// closeSide closes c and says which side closed first. A keepconn
-// connection classifies itself; a plain TCP connection is classified from
-// its TCP state; anything else is assumed to close first.
-func closeSide(c net.Conn) (telemetry.Side, error) {
-	if kc, ok := c.(*dialer.Conn); ok {
-		return kc.CloseSide()
-	}
-	side := telemetry.SideActive
-	if tc := findTCP(c); tc != nil {
-		if raw, err := tc.SyscallConn(); err == nil {
-			if st, err := sockopt.State(raw); err == nil {
-				switch st {
-				case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
-					side = telemetry.SidePassive
-				}
-			}
-		}
-	}
-	return side, c.Close()
-}
-
-func findTCP(c net.Conn) *net.TCPConn {
-	for range 8 {
-		switch v := c.(type) {
-		case *net.TCPConn:
-			return v
-		case interface{ NetConn() net.Conn }:
-			c = v.NetConn()
-		default:
-			return nil
-		}
-	}
-	return nil
 }
 
 // connOf finds our conn under what httptrace reports (a *tls.Conn for
