@@ -54,8 +54,8 @@ func CloseSide(c net.Conn) (Side, error) {
 	case kc != nil && net.Conn(kc) == c:
 		return kc.CloseSide()
 	case kc != nil:
-		side := kc.sideOfClose()
-		return side, c.Close() // the wrapper closes kc, which counts it
+		err := c.Close() // the wrapper closes kc, which classifies and counts it
+		return Side(kc.side.Load()), err
 	case tc != nil:
 		side := SideActive
 		if raw, err := tc.SyscallConn(); err == nil {

@@ -38,6 +38,7 @@ type Conn struct {
 	abort   atomic.Bool // the next close resets (CloseIdle, CloseAbortive)
 	sentFIN atomic.Bool // CloseWrite was called: our FIN went first
 	done    atomic.Bool
+	side    atomic.Uint32 // the side counted at close
 }
 
 var (
@@ -83,6 +84,7 @@ func (c *Conn) CloseSide() (Side, error) {
 		c.tcpConn.SetLinger(0)
 	}
 	err := c.tcpConn.Close()
+	c.side.Store(uint32(side))
 	c.d.closes.Add(telemetry.ReasonClosed, side)
 	return side, err
 }
