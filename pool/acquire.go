@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/puddle/v2"
 	"github.com/keepconn/keepconn/internal/telemetry"
@@ -32,16 +31,16 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		}
 		c := res.Value()
 		c.res = res
-		fresh := c.fresh
-		if r, ok := p.usable(c, res); !ok {
+		if c.fresh {
+			c.fresh = false
+			c.freshUse.Store(true)
+		} else if r, ok := p.usable(c); !ok {
 			c.destroy(r)
 			continue
+		} else {
+			c.reuses.Add(1)
 		}
 		c.held = true
-		p.count.acquires.Add(1) // before reused, which Stats reads first: Reused ≤ Acquires
-		if !fresh {
-			p.count.reused.Add(1)
-		}
 		return c, nil
 	}
 }
@@ -56,39 +55,32 @@ func (p *Pool) acquireError(ctx context.Context, err error) error {
 	return err
 }
 
-// usable decides whether an acquired connection can be handed out, and
-// the close reason if not.
-func (p *Pool) usable(c *Conn, res *puddle.Resource[*Conn]) (telemetry.Reason, bool) {
+// usable decides whether an idle connection just taken from puddle can be
+// handed out, and the close reason if not.
+//
+// Idle times come from the coarse clock: both ends of one lag the exact
+// clock by up to a tick, so a connection whose coarse idle time is under
+// LivenessCheckAfter minus a tick has truly been idle less than
+// LivenessCheckAfter, and skips the check.
+func (p *Pool) usable(c *Conn) (telemetry.Reason, bool) {
 	if p.capIdle {
 		p.leaveIdle(c)
+	}
+	var idle int64
+	if p.usesClock {
+		idle = ticks.now() - c.idleSince.Load()
 	}
 	if p.trackIdle {
 		c.idleSince.Store(0)
 	}
-	if c.fresh {
-		c.fresh = false
-		return 0, true
-	}
 	if c.expired.Load() {
 		return telemetry.ReasonMaxLifetime, false
 	}
-	var idle time.Duration = -1
-	if p.trackIdle {
-		idle = res.IdleDuration()
-		if idle >= p.cfg.IdleTimeout {
-			return telemetry.ReasonMaxIdleTime, false
-		}
+	if p.trackIdle && idle >= int64(p.cfg.IdleTimeout) {
+		return telemetry.ReasonMaxIdleTime, false
 	}
-	if p.cfg.DisableLivenessCheck || c.raw == nil {
+	if !p.checkLive || c.raw == nil || idle < p.skipBelow {
 		return 0, true
-	}
-	if after := p.cfg.LivenessCheckAfter; after > 0 {
-		if idle < 0 {
-			idle = res.IdleDuration()
-		}
-		if idle < after {
-			return 0, true
-		}
 	}
 	return p.check(c)
 }

@@ -13,9 +13,11 @@ import (
 
 // Item 7: Acquire+Release against a raw puddle.Pool of the same kind of
 // connections (keepconn dialer, same server, same size), serial and
-// parallel. "checked" is the default Config, which peeks at the socket on
-// every reuse; "recent" skips the check for connections idle under a
-// second (LivenessCheckAfter), the steady state of a busy pool.
+// parallel. "keepconn" is the default Config: in this steady state every
+// connection was used within LivenessCheckAfter (1 s), so none is peeked
+// at. "idle-timeout" adds IdleTimeout's bookkeeping; "every-reuse" peeks
+// at the socket on every reuse (one recvfrom system call); "no-check"
+// turns the check off.
 func BenchmarkAcquireRelease(b *testing.B) {
 	srv := startServer(b)
 	const size = 8
@@ -34,9 +36,10 @@ func BenchmarkAcquireRelease(b *testing.B) {
 			name string
 			cfg  pool.Config
 		}{
-			{"keepconn-recent", pool.Config{LivenessCheckAfter: time.Second}},
-			{"keepconn-checked", pool.Config{}},
-			{"keepconn-nocheck", pool.Config{DisableLivenessCheck: true}},
+			{"keepconn", pool.Config{}},
+			{"keepconn-idle-timeout", pool.Config{IdleTimeout: time.Minute}},
+			{"keepconn-every-reuse", pool.Config{LivenessCheckAfter: pool.CheckEveryReuse}},
+			{"keepconn-no-check", pool.Config{DisableLivenessCheck: true}},
 		} {
 			b.Run(mode+"/"+v.name, func(b *testing.B) {
 				cfg := v.cfg
@@ -95,7 +98,7 @@ func newPuddle(b *testing.B, addr string, size int32) *puddle.Pool[net.Conn] {
 // without the liveness check.
 func TestAcquireReleaseAllocs(t *testing.T) {
 	srv := startServer(t)
-	for _, cfg := range []pool.Config{{}, {LivenessCheckAfter: time.Second}, {IdleTimeout: time.Hour, MaxIdle: 2, MaxConns: 4}} {
+	for _, cfg := range []pool.Config{{}, {LivenessCheckAfter: pool.CheckEveryReuse}, {IdleTimeout: time.Hour, MaxIdle: 2, MaxConns: 4}} {
 		cfg.Addr = srv.addr()
 		p := newPool(t, cfg)
 		ctx := context.Background()

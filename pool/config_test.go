@@ -32,7 +32,6 @@ func TestConfigInvalid(t *testing.T) {
 		{pool.Config{Addr: "h:1", MaxLifetime: -time.Second}, "MaxLifetime", "-1s"},
 		{pool.Config{Addr: "h:1", MaxLifetimeJitter: time.Second}, "MaxLifetimeJitter", "1s"},
 		{pool.Config{Addr: "h:1", MaxLifetime: time.Second, MaxLifetimeJitter: -1}, "MaxLifetimeJitter", "-1ns"},
-		{pool.Config{Addr: "h:1", LivenessCheckAfter: -1}, "LivenessCheckAfter", "-1ns"},
 		{pool.Config{Addr: "h:1", DialTimeout: -1}, "DialTimeout", "-1ns"},
 		{pool.Config{Addr: "h:1", DialBackoff: -1}, "DialBackoff", "-1ns"},
 		{pool.Config{Addr: "h:1", DialBackoffMax: -1}, "DialBackoffMax", "-1ns"},

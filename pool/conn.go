@@ -27,8 +27,10 @@ type Conn struct {
 	created time.Time
 	expiry  int64 // pool clock; 0: no lifetime limit
 
-	idleSince atomic.Int64 // pool clock at Release; 0 while acquired (trackIdle only)
+	idleSince atomic.Int64 // coarse clock at Release (usesClock only); 0 while acquired (trackIdle only)
 	expired   atomic.Bool  // set by maintenance once expiry has passed
+	reuses    atomic.Int64 // acquisitions after the first, or including it for a warm connection
+	freshUse  atomic.Bool  // handed out to the acquirer it was dialed for
 
 	held        bool // between Acquire and Release or Destroy
 	fresh       bool // dialed for an Acquire and not yet handed out
@@ -54,7 +56,7 @@ func (p *Pool) newConn(nc net.Conn, warm bool) *Conn {
 		if j := p.cfg.MaxLifetimeJitter; j > 0 {
 			lt += time.Duration(rand.Int64N(int64(j) + 1))
 		}
-		c.expiry = p.now() + int64(lt)
+		c.expiry = preciseNow() + int64(lt)
 	}
 	return c
 }
@@ -125,8 +127,8 @@ func (c *Conn) Release() {
 	case p.capIdle && !p.enterIdle(c):
 		c.destroy(telemetry.ReasonMaxIdle)
 	default:
-		if p.trackIdle {
-			c.idleSince.Store(p.now())
+		if p.usesClock {
+			c.idleSince.Store(ticks.now())
 		}
 		c.res.Release()
 	}
@@ -149,6 +151,17 @@ func (c *Conn) Destroy() {
 func (c *Conn) destroy(r telemetry.Reason) {
 	c.reason, c.reasonSet = r, true
 	c.res.Destroy()
+}
+
+// usage returns how often c was handed out. Both counters only grow, so
+// no total made of them ever decreases, and reused never exceeds acquires.
+func (c *Conn) usage() usage {
+	reused := c.reuses.Load()
+	acquires := reused
+	if c.freshUse.Load() {
+		acquires++
+	}
+	return usage{acquires: acquires, reused: reused}
 }
 
 // enterIdle counts c as idle if that stays within MaxIdle.

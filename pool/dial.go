@@ -32,7 +32,7 @@ func (p *Pool) construct(ctx context.Context) (*Conn, error) {
 			c.inIdle = true
 		}
 		if p.trackIdle {
-			c.idleSince.Store(p.now())
+			c.idleSince.Store(ticks.now())
 		}
 	}
 	p.reg.add(c)

@@ -36,7 +36,7 @@ func (p *Pool) maintain() {
 
 // maintainOnce does what is due now and returns how long to sleep.
 func (p *Pool) maintainOnce() time.Duration {
-	now := p.now()
+	now := preciseNow()
 	sweep, next := p.scan(now)
 	if sweep {
 		p.sweep()
@@ -93,7 +93,7 @@ func (p *Pool) scan(now int64) (sweep bool, next int64) {
 // the others back in their order, most recently used on top.
 func (p *Pool) sweep() {
 	idle := p.pp.AcquireAllIdle() // most recently used first
-	now := p.now()
+	now := preciseNow()
 	keep := make([]*Conn, 0, len(idle))
 	var doomed []*Conn
 	for _, res := range idle {

@@ -2,11 +2,11 @@ package pool_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/internal/sockopt"
@@ -67,7 +67,7 @@ func TestPeerClosesIdle(t *testing.T) {
 			const holders, rounds = 6, 30
 			srv := startServer(t)
 			rd := newRecordingDial(t)
-			p := newPool(t, pool.Config{Addr: srv.addr(), Dial: rd.Dial, MaxConns: holders})
+			p := newPool(t, pool.Config{Addr: srv.addr(), Dial: rd.Dial, MaxConns: holders, LivenessCheckAfter: pool.CheckEveryReuse})
 			var closed int64
 			for r := range rounds {
 				burst(t, p, holders) // every idle connection is taken and checked
@@ -98,7 +98,7 @@ func TestPeerClosesIdle(t *testing.T) {
 func TestUnexpectedBytes(t *testing.T) {
 	srv := startServer(t)
 	rd := newRecordingDial(t)
-	p := newPool(t, pool.Config{Addr: srv.addr(), Dial: rd.Dial, MaxConns: 3})
+	p := newPool(t, pool.Config{Addr: srv.addr(), Dial: rd.Dial, MaxConns: 3, LivenessCheckAfter: pool.CheckEveryReuse})
 	burst(t, p, 3)
 	sent := srv.send(2, []byte("surprise\n"))
 	for _, a := range sent {
@@ -118,24 +118,52 @@ func TestUnexpectedBytes(t *testing.T) {
 	}
 }
 
-// LivenessCheckAfter skips the check for recently used connections; then
-// a dead connection reaches the caller.
-func TestLivenessCheckAfter(t *testing.T) {
+// With the default LivenessCheckAfter, a connection used within the last
+// second is handed out unchecked, so a close that just arrived reaches the
+// caller; once idle longer, it is checked and replaced invisibly.
+func TestLivenessCheckAfterDefault(t *testing.T) {
 	srv := startServer(t)
 	rd := newRecordingDial(t)
-	p := newPool(t, pool.Config{Addr: srv.addr(), Dial: rd.Dial, MaxConns: 1, LivenessCheckAfter: 1 << 40})
+	p := newPool(t, pool.Config{Addr: srv.addr(), Dial: rd.Dial, MaxConns: 1})
 	burst(t, p, 1)
 	rd.waitState(t, srv.closeConns(1, false))
 	c, err := p.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = roundTrip(c, fmt.Sprint("x"))
+	err = roundTrip(c, "x")
 	c.Destroy()
 	if err == nil {
 		t.Fatal("round trip on a connection the server closed succeeded")
 	}
 	if s := p.Stats(); s.LivenessChecks != 0 || s.PeerClosed != 0 {
 		t.Fatalf("LivenessChecks %d PeerClosed %d, want 0 and 0", s.LivenessChecks, s.PeerClosed)
+	}
+
+	burst(t, p, 1) // dials a new connection
+	rd.waitState(t, srv.closeConns(1, false))
+	time.Sleep(pool.DefaultLivenessCheckAfter + 100*time.Millisecond)
+	burst(t, p, 1)
+	if s := p.Stats(); s.LivenessChecks != 1 || s.PeerClosed != 1 {
+		t.Fatalf("after a long idle: LivenessChecks %d PeerClosed %d, want 1 and 1", s.LivenessChecks, s.PeerClosed)
+	}
+}
+
+// The threshold errs towards checking by one step of the 50 ms clock:
+// with 200 ms, a connection idle 50 ms is not checked and one idle 250 ms
+// is, however the clock's ticks fall.
+func TestLivenessCheckAfterThreshold(t *testing.T) {
+	srv := startServer(t)
+	p := newPool(t, pool.Config{Addr: srv.addr(), MaxConns: 1, LivenessCheckAfter: 200 * time.Millisecond})
+	burst(t, p, 1)
+	for _, c := range []struct {
+		idle   time.Duration
+		checks int64
+	}{{50 * time.Millisecond, 0}, {250 * time.Millisecond, 1}, {50 * time.Millisecond, 1}} {
+		time.Sleep(c.idle)
+		burst(t, p, 1)
+		if got := p.Stats().LivenessChecks; got != c.checks {
+			t.Fatalf("after %v idle: LivenessChecks %d, want %d", c.idle, got, c.checks)
+		}
 	}
 }

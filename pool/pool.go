@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/puddle/v2"
 	"github.com/keepconn/keepconn/dialer"
@@ -27,10 +26,12 @@ type Pool struct {
 	pp    *puddle.Pool[*Conn]
 	dial  DialFunc
 	owned *dialer.Dialer // the default dialer, closed with the pool
-	epoch time.Time      // origin of the pool's monotonic nanosecond clock
 
-	capIdle   bool // MaxIdle < MaxConns: count idle connections
-	trackIdle bool // IdleTimeout > 0: connections keep their idle time
+	capIdle   bool  // MaxIdle < MaxConns: count idle connections
+	trackIdle bool  // IdleTimeout > 0: connections keep their idle time
+	checkLive bool  // the liveness check is on
+	skipBelow int64 // idle time (coarse clock) under which the check is skipped; 0: never
+	usesClock bool  // subscribed to the coarse clock
 
 	idle  atomic.Int64 // idle connections, counted only with capIdle
 	gate  dialGate
@@ -52,10 +53,17 @@ type counters struct {
 	addrNotAvail atomic.Int64
 	dialWaits    atomic.Int64
 	dialBackoffs atomic.Int64
-	acquires     atomic.Int64 // connections handed out by Acquire
-	reused       atomic.Int64 // of those, connections that had been used before
 	checks       atomic.Int64
 	closes       telemetry.Closes
+}
+
+// usage counts the acquisitions of the connections already closed; those
+// of open connections are counted on the connections themselves, so that
+// concurrent acquirers do not contend for one counter. It is guarded by
+// registry.mu, which Stats holds while it adds both.
+type usage struct {
+	acquires int64
+	reused   int64
 }
 
 // New validates cfg and returns a pool. It dials nothing itself unless
@@ -67,7 +75,7 @@ func New(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg, dial: cfg.Dial, epoch: time.Now(), wake: make(chan struct{}, 1)}
+	p := &Pool{cfg: cfg, dial: cfg.Dial, wake: make(chan struct{}, 1)}
 	if p.dial == nil {
 		d, err := dialer.New(dialer.Config{MeterProvider: noop.NewMeterProvider()})
 		if err != nil {
@@ -81,6 +89,12 @@ func New(cfg Config) (*Pool, error) {
 func (p *Pool) start() *Pool {
 	p.capIdle = p.cfg.MaxIdle < p.cfg.MaxConns
 	p.trackIdle = p.cfg.IdleTimeout > 0
+	p.checkLive = !p.cfg.DisableLivenessCheck
+	p.skipBelow = max(int64(p.cfg.LivenessCheckAfter-clockTick), 0)
+	p.usesClock = p.trackIdle || (p.checkLive && p.skipBelow > 0)
+	if p.usesClock {
+		ticks.subscribe()
+	}
 	p.gate.init(p.cfg.DialBackoff, p.cfg.DialBackoffMax)
 	p.reg.conns = make(map[*Conn]struct{})
 	p.pp, _ = puddle.NewPool(&puddle.Config[*Conn]{
@@ -117,14 +131,14 @@ func (p *Pool) Close() {
 		if p.metrics != nil {
 			p.metrics.Unregister()
 		}
+		if p.usesClock {
+			ticks.unsubscribe()
+		}
 		if p.owned != nil {
 			p.owned.Close()
 		}
 	})
 }
-
-// now is the pool's monotonic clock in nanoseconds, never zero.
-func (p *Pool) now() int64 { return int64(time.Since(p.epoch)) + 1 }
 
 // signalMaintenance wakes the background maintenance, if it runs.
 func (p *Pool) signalMaintenance() {
@@ -137,10 +151,12 @@ func (p *Pool) signalMaintenance() {
 	}
 }
 
-// registry holds every open connection, for background maintenance.
+// registry holds every open connection, for background maintenance and
+// Stats, and the usage of those already closed.
 type registry struct {
-	mu    sync.Mutex
-	conns map[*Conn]struct{}
+	mu      sync.Mutex
+	conns   map[*Conn]struct{}
+	retired usage
 }
 
 func (r *registry) add(c *Conn) {
@@ -152,7 +168,24 @@ func (r *registry) add(c *Conn) {
 func (r *registry) remove(c *Conn) {
 	r.mu.Lock()
 	delete(r.conns, c)
+	r.retired.add(c.usage())
 	r.mu.Unlock()
+}
+
+// usage adds up the acquisitions of every connection, open or closed.
+func (r *registry) usage() usage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	total := r.retired
+	for c := range r.conns {
+		total.add(c.usage())
+	}
+	return total
+}
+
+func (u *usage) add(v usage) {
+	u.acquires += v.acquires
+	u.reused += v.reused
 }
 
 func (r *registry) len() int {

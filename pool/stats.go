@@ -99,7 +99,7 @@ func (s Stats) Closed() int64 {
 // call at any time, also after Close; it takes puddle's lock briefly.
 func (p *Pool) Stats() Stats {
 	c := &p.count
-	reused := c.reused.Load() // before acquires, which grows last
+	use := p.reg.usage()
 	st := p.pp.Stat()
 	closes := c.closes.Snapshot()
 	s := Stats{
@@ -112,8 +112,8 @@ func (p *Pool) Stats() Stats {
 		AddrNotAvail:   c.addrNotAvail.Load(),
 		DialWaits:      c.dialWaits.Load(),
 		DialBackoffs:   c.dialBackoffs.Load(),
-		Acquires:       c.acquires.Load(),
-		Reused:         reused,
+		Acquires:       use.acquires,
+		Reused:         use.reused,
 		WaitCount:      st.EmptyAcquireCount(),
 		WaitDuration:   st.EmptyAcquireWaitTime(),
 		Timeouts:       st.CanceledAcquireCount(),

@@ -93,6 +93,9 @@ func TestStress(t *testing.T) {
 	if s.Acquires != served.Load()+failed.Load() {
 		t.Errorf("Acquires %d, handed out %d", s.Acquires, served.Load()+failed.Load())
 	}
+	if s.Reused > s.Acquires || s.Reused < s.Acquires-s.Opened {
+		t.Errorf("Reused %d, want within [Acquires %d - Opened %d, Acquires]", s.Reused, s.Acquires, s.Opened)
+	}
 	srv.stop()
 	if err := goleak.Find(); err != nil {
 		t.Error(err)
