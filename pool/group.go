@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/keepconn/keepconn/dialer"
@@ -44,13 +45,43 @@ func NewGroup(cfg Config) (*Group, error) {
 
 // Acquire acquires a connection to addr from its pool, creating the pool
 // first if needed; see Pool.Acquire for how ctx is used. An invalid addr is
-// a *ConfigError; a closed Group gives ErrClosed.
+// a *ConfigError; a closed Group gives ErrClosed. An Acquire that meets a
+// pool Remove closed goes on with the pool that replaces it.
 func (g *Group) Acquire(ctx context.Context, addr string) (*Conn, error) {
-	p, err := g.Pool(addr)
-	if err != nil {
-		return nil, err
+	for {
+		p, err := g.Pool(addr)
+		if err != nil {
+			return nil, err
+		}
+		c, err := p.Acquire(ctx)
+		if errors.Is(err, ErrClosed) && g.removed(addr, p) {
+			continue
+		}
+		return c, err
 	}
-	return p.Acquire(ctx)
+}
+
+// Remove closes the pool for addr, if there is one, and forgets it; a later
+// Acquire for addr starts a new pool. Call it when a backend leaves service
+// discovery: a Group never drops a pool by itself, so without Remove the
+// pool, its metrics and its idle connections stay until Close. Like
+// Pool.Close, Remove blocks until the pool's connections are released and
+// closed.
+func (g *Group) Remove(addr string) {
+	g.mu.Lock()
+	p, ok := g.pools[addr]
+	delete(g.pools, addr)
+	g.mu.Unlock()
+	if ok {
+		p.Close()
+	}
+}
+
+// removed reports whether p is no longer addr's pool in an open Group.
+func (g *Group) removed(addr string, p *Pool) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return !g.closed && g.pools[addr] != p
 }
 
 // Pool returns the pool for addr, creating it if needed. It does not dial

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/keepconn/keepconn/pool"
 )
@@ -42,5 +43,101 @@ func TestGroup(t *testing.T) {
 	}
 	if _, err := pool.NewGroup(pool.Config{MaxIdle: -1}); err == nil {
 		t.Fatal("invalid group config accepted")
+	}
+}
+
+// Remove closes a backend's pool and forgets it: its connections are
+// closed, its stats are gone, and the next Acquire starts a new pool.
+func TestGroupRemove(t *testing.T) {
+	a, b := startServer(t), startServer(t)
+	g, err := pool.NewGroup(pool.Config{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for _, srv := range []*lineServer{a, b} {
+		burstGroup(t, g, srv.addr())
+	}
+	old, err := g.Pool(a.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := g.Acquire(context.Background(), a.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := make(chan struct{})
+	go func() { g.Remove(a.addr()); close(removed) }()
+	eventually(t, "the pool to be forgotten", func() bool { _, ok := g.Stats()[a.addr()]; return !ok })
+	select {
+	case <-removed:
+		t.Fatal("Remove returned while a connection was out")
+	default:
+	}
+	held.Release()
+	<-removed
+	if s := old.Stats(); s.Open != 0 || s.PoolClosed != 1 {
+		t.Fatalf("removed pool: Open %d PoolClosed %d, want 0 and 1", s.Open, s.PoolClosed)
+	}
+	if _, err := old.Acquire(context.Background()); !errors.Is(err, pool.ErrClosed) {
+		t.Fatalf("Acquire on the removed pool: %v", err)
+	}
+	burstGroup(t, g, a.addr())
+	st := g.Stats()
+	if len(st) != 2 || st[a.addr()].Opened != 1 || st[a.addr()].Acquires != 1 || st[b.addr()].Acquires != 1 {
+		t.Fatalf("after Remove and a new Acquire: %+v", st)
+	}
+	g.Remove("never-used:1") // nothing to remove
+}
+
+func burstGroup(t *testing.T, g *pool.Group, addr string) {
+	t.Helper()
+	c, err := g.Acquire(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := roundTrip(c, "g"); err != nil {
+		t.Fatal(err)
+	}
+	c.Release()
+}
+
+// An Acquire waiting on a pool that Remove closes does not fail: it is
+// served by the old pool before it closes, or by the pool that replaces it.
+func TestGroupRemoveWhileWaiting(t *testing.T) {
+	a := startServer(t)
+	g, err := pool.NewGroup(pool.Config{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for range 20 {
+		held, err := g.Acquire(context.Background(), a.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _ := g.Pool(a.addr())
+		got := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := g.Acquire(ctx, a.addr())
+			if err == nil {
+				err = roundTrip(c, "across remove")
+				c.Release()
+			}
+			got <- err
+		}()
+		eventually(t, "the acquirer to wait", func() bool { return old.Stats().InUse == 1 && len(g.Stats()) == 1 })
+		removed := make(chan struct{})
+		go func() { g.Remove(a.addr()); close(removed) }()
+		held.Release()
+		<-removed
+		if err := <-got; err != nil {
+			t.Fatalf("waiting Acquire across Remove: %v", err)
+		}
+		if s := old.Stats(); s.Open != 0 {
+			t.Fatalf("removed pool still has %d connections", s.Open)
+		}
 	}
 }
