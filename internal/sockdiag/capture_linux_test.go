@@ -13,8 +13,9 @@ import (
 )
 
 // captureEnv, set to 1, makes TestCaptureTestdata rewrite testdata/ from
-// the running kernel: the netlink datagrams and /proc/net/tcp{,6} of the
-// scene TestDumpAndProcAgree builds, and the fuzz seed corpus cut from them.
+// the running kernel: the netlink datagrams (answers to the v2 requests and
+// to the compat one) and /proc/net/tcp{,6} of the scene TestDumpAndProcAgree
+// builds, and the fuzz seed corpus cut from them.
 const captureEnv = "KEEPCONN_CAPTURE_TESTDATA"
 
 func TestCaptureTestdata(t *testing.T) {
@@ -27,11 +28,7 @@ func TestCaptureTestdata(t *testing.T) {
 	}
 	netnstest.Run(t, nsConfig, func(t *testing.T) {
 		ctx := context.Background()
-		v4 := twtest.Serve(t, "127.0.0.1:5000")
-		v6 := twtest.Serve(t, "[::1]:5001")
-		mustClose(t, twtest.CloseFirst(ctx, nil, v4, 7, 2))
-		mustClose(t, twtest.CloseFirst(ctx, nil, v6, 5, 2))
-		mustClose(t, closeFirstMapped(v4, 3))
+		v4, _ := timeWaitScene(t, 7, 5, 3)
 		open := dialOpen(t, v4, 2)
 		defer func() {
 			for _, c := range open {
@@ -41,16 +38,14 @@ func TestCaptureTestdata(t *testing.T) {
 		if n, err := twtest.Await(10*time.Second, 15, func() (int, error) { return countDump(ctx, TimeWait) }); n != 15 || err != nil {
 			t.Fatalf("TIME_WAIT = %d, %v; want 15", n, err)
 		}
-		var grams [][]byte
-		captureHook = func(b []byte) { grams = append(grams, append([]byte(nil), b...)) }
-		err := Dump(ctx, Connected, func(Socket) {})
-		captureHook = nil
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, g := range grams {
-			writeFile(t, filepath.Join(dir, fmt.Sprintf("netlink-connected-%d.bin", i)), g)
-			writeSeed(t, filepath.Join(dir, "fuzz", "FuzzParseDump", fmt.Sprintf("real-%d", i)), g)
+		for _, c := range []struct {
+			capture, seed string
+			first         func(StateMask, uint32) []byte
+		}{{captureV2, "real", nil}, {captureCompat, "real-compat", compatRequest}} {
+			for i, g := range captureDump(t, c.first, Connected) {
+				writeFile(t, filepath.Join(dir, fmt.Sprintf("%s-%d.bin", c.capture, i)), g)
+				writeSeed(t, filepath.Join(dir, "fuzz", "FuzzParseDump", fmt.Sprintf("%s-%d", c.seed, i)), g)
+			}
 		}
 		for _, name := range []string{"tcp", "tcp6"} {
 			b, err := os.ReadFile("/proc/net/" + name)
@@ -63,6 +58,20 @@ func TestCaptureTestdata(t *testing.T) {
 			}
 		}
 	})
+}
+
+// captureDump runs Dump with first as firstRequest (nil: the v2 requests
+// alone) and returns the datagrams it received.
+func captureDump(t *testing.T, first func(StateMask, uint32) []byte, mask StateMask) [][]byte {
+	t.Helper()
+	var grams [][]byte
+	defer func(old func(StateMask, uint32) []byte) { firstRequest, captureHook = old, nil }(firstRequest)
+	firstRequest = first
+	captureHook = func(b []byte) { grams = append(grams, append([]byte(nil), b...)) }
+	if err := Dump(context.Background(), mask, func(Socket) {}); err != nil {
+		t.Fatal(err)
+	}
+	return grams
 }
 
 func writeFile(t *testing.T, path string, b []byte) {

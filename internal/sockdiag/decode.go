@@ -15,8 +15,8 @@ const (
 	nlmsgNoop        = 0x1
 	nlmsgError       = 0x2
 	nlmsgDone        = 0x3
+	tcpDiagGetSock   = 18 // the compat request, and the type of its replies
 	sockDiagByFamily = 20
-	inetDiagReqLen   = 56 // struct inet_diag_req_v2
 	inetDiagMsgLen   = 72 // struct inet_diag_msg
 	afInet           = 2
 	afInet6          = 10
@@ -24,11 +24,14 @@ const (
 )
 
 // ParseDump decodes one datagram of a sock_diag dump reply: it calls visit
-// for every inet_diag_msg whose family is AF_INET or AF_INET6, and reports
-// done once it meets NLMSG_DONE (the messages after it are ignored). An
-// NLMSG_ERROR with a non-zero code is returned as a syscall.Errno wrapped
-// with context; a message shorter than its header claims, or a trailing
-// fragment, is ErrTruncated. ParseDump never panics, whatever b holds.
+// for every inet_diag_msg whose family is AF_INET or AF_INET6, whether it
+// comes in a SOCK_DIAG_BY_FAMILY message or, in answer to the compat
+// request Dump tries first, a TCPDIAG_GETSOCK one. It reports done once it
+// meets NLMSG_DONE (the messages after it are ignored). An NLMSG_ERROR
+// with a non-zero code is returned as a syscall.Errno wrapped with
+// context; a message shorter than its header claims, or a trailing
+// fragment, is ErrTruncated. ParseDump never panics, whatever b holds, and
+// allocates nothing unless it returns an error.
 func ParseDump(b []byte, visit func(Socket)) (done bool, err error) {
 	for off := 0; off < len(b); {
 		rest := b[off:]
@@ -48,7 +51,9 @@ func ParseDump(b []byte, visit func(Socket)) (done bool, err error) {
 			if err := errorCode(payload); err != nil {
 				return false, err
 			}
-		case sockDiagByFamily:
+		case sockDiagByFamily, tcpDiagGetSock:
+			// The kernel types each socket's message as the request
+			// was typed; the payload is the same inet_diag_msg.
 			if err := decodeDiagMsg(payload, visit); err != nil {
 				return false, fmt.Errorf("message at offset %d: %w", off, err)
 			}
@@ -110,19 +115,4 @@ func decodeDiagMsg(p []byte, visit func(Socket)) error {
 		Inode:  binary.NativeEndian.Uint32(p[68:72]),
 	})
 	return nil
-}
-
-// dumpRequest builds the nlmsghdr and inet_diag_req_v2 that ask for the TCP
-// sockets of family whose states are in mask, with no extensions.
-func dumpRequest(family uint8, mask StateMask, seq uint32) []byte {
-	const flags = 0x1 | 0x300 // NLM_F_REQUEST | NLM_F_DUMP
-	b := make([]byte, nlmsgHdrLen+inetDiagReqLen)
-	binary.NativeEndian.PutUint32(b[0:4], uint32(len(b)))
-	binary.NativeEndian.PutUint16(b[4:6], sockDiagByFamily)
-	binary.NativeEndian.PutUint16(b[6:8], flags)
-	binary.NativeEndian.PutUint32(b[8:12], seq)
-	r := b[nlmsgHdrLen:]
-	r[0], r[1] = family, ipprotoTCP
-	binary.NativeEndian.PutUint32(r[4:8], uint32(mask))
-	return b
 }

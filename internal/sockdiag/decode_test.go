@@ -10,13 +10,20 @@ import (
 	"testing"
 )
 
+// Captures of TestCaptureTestdata: the answers to the two SOCK_DIAG_BY_FAMILY
+// requests, and to the compat request.
+const (
+	captureV2     = "netlink-connected"
+	captureCompat = "netlink-compat-connected"
+)
+
 // realDatagrams reads the netlink datagrams captured from this kernel by
-// TestCaptureTestdata.
-func realDatagrams(t testing.TB) [][]byte {
+// TestCaptureTestdata as testdata/<capture>-*.bin.
+func realDatagrams(t testing.TB, capture string) [][]byte {
 	t.Helper()
-	paths, _ := filepath.Glob("testdata/netlink-connected-*.bin")
+	paths, _ := filepath.Glob("testdata/" + capture + "-*.bin")
 	if len(paths) == 0 {
-		t.Fatal("no testdata/netlink-connected-*.bin captures")
+		t.Fatalf("no testdata/%s-*.bin captures", capture)
 	}
 	var out [][]byte
 	for _, p := range paths {
@@ -31,39 +38,67 @@ func realDatagrams(t testing.TB) [][]byte {
 
 // The captured scene: 7 TIME_WAIT sockets to 127.0.0.1:5000 over IPv4, 3
 // over IPv4-mapped IPv6, 5 to [::1]:5001, and 2 open connections to
-// 127.0.0.1:5000 (client and server ends).
+// 127.0.0.1:5000 (client and server ends), listed by the two v2 requests
+// (two NLMSG_DONE) and by the compat request (one).
 func TestParseDumpRealCapture(t *testing.T) {
-	tw := map[netip.AddrPort]int{}
-	states := map[uint8]int{}
-	dones := 0
-	for _, g := range realDatagrams(t) {
-		done, err := ParseDump(g, func(s Socket) {
-			states[s.State]++
-			if s.State == StateTimeWait {
-				tw[s.Remote]++
+	for _, c := range []struct {
+		capture string
+		dones   int
+	}{{captureV2, 2}, {captureCompat, 1}} {
+		t.Run(c.capture, func(t *testing.T) {
+			tw := map[netip.AddrPort]int{}
+			states := map[uint8]int{}
+			dones := 0
+			for _, g := range realDatagrams(t, c.capture) {
+				done, err := ParseDump(g, func(s Socket) {
+					states[s.State]++
+					if s.State == StateTimeWait {
+						tw[s.Remote]++
+					}
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if done {
+					dones++
+				}
+			}
+			v4, v6 := netip.MustParseAddrPort("127.0.0.1:5000"), netip.MustParseAddrPort("[::1]:5001")
+			if tw[v4] != 10 || tw[v6] != 5 || len(tw) != 2 {
+				t.Fatalf("TIME_WAIT per peer = %v, want %s: 10, %s: 5", tw, v4, v6)
+			}
+			if states[StateEstablished] != 4 || len(states) != 2 {
+				t.Fatalf("states = %v, want 15 TIME_WAIT and 4 ESTABLISHED", states)
+			}
+			if dones != c.dones {
+				t.Fatalf("NLMSG_DONE seen %d times, want %d", dones, c.dones)
 			}
 		})
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// TestParseDumpAllocs: decoding a datagram allocates nothing, whichever
+// request it answers.
+func TestParseDumpAllocs(t *testing.T) {
+	n := 0
+	visit := func(Socket) { n++ }
+	for _, capture := range []string{captureV2, captureCompat} {
+		grams := realDatagrams(t, capture)
+		allocs := testing.AllocsPerRun(100, func() {
+			for _, g := range grams {
+				if _, err := ParseDump(g, visit); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: ParseDump allocates %v times per dump", capture, allocs)
 		}
-		if done {
-			dones++
-		}
-	}
-	v4, v6 := netip.MustParseAddrPort("127.0.0.1:5000"), netip.MustParseAddrPort("[::1]:5001")
-	if tw[v4] != 10 || tw[v6] != 5 || len(tw) != 2 {
-		t.Fatalf("TIME_WAIT per peer = %v, want %s: 10, %s: 5", tw, v4, v6)
-	}
-	if states[StateEstablished] != 4 || len(states) != 2 {
-		t.Fatalf("states = %v, want 15 TIME_WAIT and 4 ESTABLISHED", states)
-	}
-	if dones != 2 {
-		t.Fatalf("NLMSG_DONE seen %d times, want 2 (IPv4 and IPv6 dumps)", dones)
 	}
 }
 
 func TestParseDumpErrors(t *testing.T) {
-	g := realDatagrams(t)[0]
+	g := realDatagrams(t, captureV2)[0]
 	msgLen := int(binary.NativeEndian.Uint32(g))
 	cases := []struct {
 		name string
@@ -74,6 +109,7 @@ func TestParseDumpErrors(t *testing.T) {
 		{"cut inside a message", g[:msgLen-1], ErrTruncated},
 		{"length below header", hdr(8, nlmsgDone, nil), ErrTruncated},
 		{"short inet_diag_msg", hdr(16+20, sockDiagByFamily, make([]byte, 20)), ErrTruncated},
+		{"short compat inet_diag_msg", hdr(16+20, tcpDiagGetSock, make([]byte, 20)), ErrTruncated},
 		{"NLMSG_ERROR EPERM", hdr(20, nlmsgError, le32(-1)), syscall.EPERM},
 		{"NLMSG_ERROR without code", hdr(18, nlmsgError, []byte{1, 2}), ErrTruncated},
 		{"NLMSG_DONE with ENOBUFS", hdr(20, nlmsgDone, le32(-int32(syscall.ENOBUFS))), syscall.ENOBUFS},
@@ -104,19 +140,6 @@ func TestParseDumpMultipart(t *testing.T) {
 	}
 }
 
-func TestDumpRequestLayout(t *testing.T) {
-	b := dumpRequest(afInet6, TimeWait, 7)
-	if len(b) != 72 || binary.NativeEndian.Uint32(b) != 72 {
-		t.Fatalf("request length %d, header says %d; want 72", len(b), binary.NativeEndian.Uint32(b))
-	}
-	if typ := binary.NativeEndian.Uint16(b[4:]); typ != sockDiagByFamily {
-		t.Fatalf("type %d, want SOCK_DIAG_BY_FAMILY", typ)
-	}
-	if b[16] != afInet6 || b[17] != ipprotoTCP || binary.NativeEndian.Uint32(b[20:]) != 1<<6 {
-		t.Fatalf("inet_diag_req_v2 = % x", b[16:24])
-	}
-}
-
 func hdr(l int, typ uint16, payload []byte) []byte {
 	b := make([]byte, 16, 16+len(payload)+3)
 	binary.NativeEndian.PutUint32(b, uint32(l))
@@ -133,8 +156,10 @@ func le32(v int32) []byte { return binary.NativeEndian.AppendUint32(nil, uint32(
 // FuzzParseDump: no input makes the decoder panic, and every socket it
 // reports has addresses of one family.
 func FuzzParseDump(f *testing.F) {
-	for _, g := range realDatagrams(f) {
-		f.Add(g)
+	for _, capture := range []string{captureV2, captureCompat} {
+		for _, g := range realDatagrams(f, capture) {
+			f.Add(g)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ParseDump(b, func(s Socket) {

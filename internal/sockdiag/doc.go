@@ -4,12 +4,14 @@
 //
 // Two ways exist, and both are here:
 //
-//   - Netlink NETLINK_SOCK_DIAG: one SOCK_DIAG_BY_FAMILY request
-//     (inet_diag_req_v2) per address family asks the kernel to dump the TCP
-//     sockets whose state is in a bit mask, such as 1<<TCP_TIME_WAIT. The
-//     kernel filters and answers in binary, in multi-part datagrams ended by
-//     NLMSG_DONE. This is what `ss -tan state time-wait` does, and it is
-//     cheap even with tens of thousands of sockets.
+//   - Netlink NETLINK_SOCK_DIAG: a dump request asks the kernel for the
+//     TCP sockets whose state is in a bit mask, such as 1<<TCP_TIME_WAIT.
+//     The kernel filters and answers in binary, in multi-part datagrams
+//     ended by NLMSG_DONE. This is what `ss -tan state time-wait` does, and
+//     it is cheap even with tens of thousands of sockets. The request is
+//     the compat TCPDIAG_GETSOCK one, which covers IPv4 and IPv6 in one
+//     walk of the kernel's hash table, or where the kernel refuses it one
+//     SOCK_DIAG_BY_FAMILY request (inet_diag_req_v2) per address family.
 //   - /proc/net/tcp and /proc/net/tcp6: one text line per socket, every
 //     state, formatted by the kernel and parsed here. It is the fallback
 //     when netlink is refused (some sandboxes and seccomp profiles), and

@@ -24,10 +24,24 @@ var captureHook func(datagram []byte)
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, recvBufSize); return &b }}
 
+// firstRequest builds the request Dump sends before the SOCK_DIAG_BY_FAMILY
+// ones: compatRequest, which lists both families in one walk of the
+// kernel's TCP hash table. Tests set it to nil to force the two v2
+// requests, or to a request the kernel refuses.
+var firstRequest = compatRequest
+
 // Dump asks the kernel, through NETLINK_SOCK_DIAG, for the TCP sockets of
-// this network namespace whose state is in mask, IPv4 then IPv6, and calls
+// this network namespace whose state is in mask, IPv4 and IPv6, and calls
 // visit for each. The kernel applies the state filter. ctx bounds the whole
 // dump: its cancellation or deadline stops the wait for the next datagram.
+//
+// Dump sends one compat TCPDIAG_GETSOCK request, which makes the kernel
+// walk its TCP hash table once for both families rather than once per
+// family: on a host with a large table that walk is the main fixed cost of
+// a dump. A kernel that refuses the request before any socket was visited
+// is asked again with one SOCK_DIAG_BY_FAMILY request per family, IPv4
+// then IPv6. A refusal costs a round trip and no walk, so it is not
+// remembered from one Dump to the next.
 //
 // When the kernel refuses netlink before any socket was visited, the error
 // wraps ErrRefused, and the caller may fall back to ReadProc. A kernel
@@ -43,17 +57,41 @@ func Dump(ctx context.Context, mask StateMask, visit func(Socket)) error {
 	defer unix.Close(fd)
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	visited := 0
-	count := func(s Socket) { visited++; visit(s) }
+	d := &dumper{ctx: ctx, fd: fd, buf: *bp, visit: visit}
+	if firstRequest != nil {
+		err := d.dump(firstRequest(mask, 1))
+		if err == nil {
+			return nil
+		}
+		if d.visited > 0 || !compatRefused(err) {
+			return fmt.Errorf("keepconn/sockdiag: netlink dump: %w", err)
+		}
+	}
+	return d.dumpFamilies(mask)
+}
+
+// dumper reads the answers to the requests of one Dump. It counts the
+// sockets it passes on: an error before the first one is a refusal, after
+// it a failure half way.
+type dumper struct {
+	ctx     context.Context
+	fd      int
+	buf     []byte
+	visit   func(Socket)
+	visited int
+}
+
+// dumpFamilies sends one SOCK_DIAG_BY_FAMILY request per family.
+func (d *dumper) dumpFamilies(mask StateMask) error {
 	for i, family := range [2]uint8{afInet, afInet6} {
-		err := dumpFamily(ctx, fd, *bp, dumpRequest(family, mask, uint32(i+1)), count)
+		err := d.dump(dumpRequest(family, mask, uint32(i+2)))
 		if err == nil {
 			continue
 		}
 		if family == afInet6 && noFamily(err) {
 			return nil
 		}
-		if visited == 0 && refusal(err) {
+		if d.visited == 0 && refusal(err) {
 			return fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 		return fmt.Errorf("keepconn/sockdiag: netlink dump of family %d: %w", family, err)
@@ -61,24 +99,29 @@ func Dump(ctx context.Context, mask StateMask, visit func(Socket)) error {
 	return nil
 }
 
-// dumpFamily sends one request and reads datagrams until NLMSG_DONE.
-func dumpFamily(ctx context.Context, fd int, buf, req []byte, visit func(Socket)) error {
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+// dump sends one request and reads datagrams until NLMSG_DONE.
+func (d *dumper) dump(req []byte) error {
+	if err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("sending the dump request: %w", err)
 	}
 	for {
-		n, err := recvDatagram(ctx, fd, buf)
+		n, err := recvDatagram(d.ctx, d.fd, d.buf)
 		if err != nil {
 			return err
 		}
 		if captureHook != nil {
-			captureHook(buf[:n])
+			captureHook(d.buf[:n])
 		}
-		done, err := ParseDump(buf[:n], visit)
+		done, err := ParseDump(d.buf[:n], d.count)
 		if err != nil || done {
 			return err
 		}
 	}
+}
+
+func (d *dumper) count(s Socket) {
+	d.visited++
+	d.visit(s)
 }
 
 // recvDatagram reads one whole datagram into buf, waiting at most as long
@@ -141,6 +184,15 @@ func refusal(err error) bool {
 	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) ||
 		errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.ENOENT) ||
 		errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EOPNOTSUPP)
+}
+
+// compatRefused reports the answers of a kernel that will not take the
+// compat request, so that the v2 requests should be tried: EINVAL for a
+// message type its sock_diag does not know, EOPNOTSUPP when no inet_diag
+// compat handler is registered, and every refusal of netlink, which the v2
+// requests then confirm or not.
+func compatRefused(err error) bool {
+	return errors.Is(err, unix.EINVAL) || refusal(err)
 }
 
 // noFamily reports the errors of a kernel without inet6 sock_diag.
