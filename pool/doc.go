@@ -12,8 +12,9 @@
 // Pool is built on github.com/jackc/puddle/v2, which does the acquiring,
 // waiting and sizing. Pool adds what a pool of sockets needs on top:
 //
-//   - A liveness check before reuse: one non-blocking MSG_PEEK read. A
-//     connection the server closed (FIN or RST) while idle is closed and
+//   - A liveness check before reusing a connection that sat idle for a
+//     second or more (LivenessCheckAfter): one non-blocking MSG_PEEK read.
+//     A connection the server closed (FIN or RST) while idle is closed and
 //     skipped, invisibly to the caller, and counted in Stats.PeerClosed.
 //   - MaxIdle enforced at Release. Its zero value is MaxConns: an idle cap
 //     below the open cap (database/sql's default is 2) closes and re-dials
@@ -32,7 +33,8 @@
 //     TIME_WAIT on this host, a passive one does not, an abortive one
 //     (AbortIdleClose, through dialer.CloseIdle) leaves none anywhere.
 //
-// Group keeps a Pool per address for clients of many backends.
+// Group keeps a Pool per address for clients of many backends; Remove
+// drops the pool of a backend that has left.
 //
 // # Metrics
 //
@@ -50,8 +52,12 @@
 //
 // # Cost
 //
-// Acquire and Release allocate nothing in the steady state. With the
-// default Config every reused connection costs one recvfrom system call
-// for the liveness check; LivenessCheckAfter skips it for connections used
-// recently.
+// Acquire and Release allocate nothing in the steady state and add about
+// a tenth to puddle's own cost. They read no clock: idle times come from a
+// process-wide copy of the clock that one goroutine refreshes every 50 ms
+// while a pool that needs it is open (clock reads are as costly as the
+// rest of Acquire+Release on a virtual machine). They count acquisitions
+// on the connection itself, so parallel acquirers share no counter. The
+// liveness check, when due, costs one recvfrom system call, ten times the
+// rest; CheckEveryReuse makes it due on every reuse.
 package pool
