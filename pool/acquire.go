@@ -68,7 +68,7 @@ func (p *Pool) usable(c *Conn) (telemetry.Reason, bool) {
 	}
 	var idle int64
 	if p.usesClock {
-		idle = ticks.now() - c.idleSince.Load()
+		idle = ticks.now() - c.lastUsed
 	}
 	if p.trackIdle {
 		c.idleSince.Store(0)

@@ -62,8 +62,26 @@ func TestConfigDefaults(t *testing.T) {
 		got.DialBackoff != pool.DefaultDialBackoff || got.DialBackoffMax != pool.DefaultDialBackoffMax {
 		t.Fatalf("defaults: %+v", got)
 	}
-	if d := newPool(t, pool.Config{Addr: "127.0.0.1:1"}).Config(); d.MaxConns != pool.DefaultMaxConns || d.MaxIdle != pool.DefaultMaxConns {
-		t.Fatalf("MaxConns %d MaxIdle %d", d.MaxConns, d.MaxIdle)
+	if d := newPool(t, pool.Config{Addr: "127.0.0.1:1"}).Config(); d.MaxConns != pool.DefaultMaxConns || d.MaxIdle != pool.DefaultMaxConns ||
+		d.LivenessCheckAfter != pool.DefaultLivenessCheckAfter {
+		t.Fatalf("MaxConns %d MaxIdle %d LivenessCheckAfter %v", d.MaxConns, d.MaxIdle, d.LivenessCheckAfter)
+	}
+	if d := newPool(t, pool.Config{Addr: "127.0.0.1:1", LivenessCheckAfter: -time.Hour}).Config(); d.LivenessCheckAfter != pool.CheckEveryReuse {
+		t.Fatalf("negative LivenessCheckAfter became %v, want CheckEveryReuse", d.LivenessCheckAfter)
+	}
+}
+
+// Connections dialed ahead for MinIdle count as idle from their dial: with
+// a long IdleTimeout they are handed out, not closed as timed out, and
+// their first acquisition counts as reuse.
+func TestMinIdleConnsServe(t *testing.T) {
+	srv := startServer(t)
+	p := newPool(t, pool.Config{Addr: srv.addr(), MaxConns: 4, MinIdle: 2, IdleTimeout: time.Minute})
+	eventually(t, "MinIdle to be dialed", func() bool { return p.Stats().Idle == 2 })
+	burst(t, p, 2)
+	s := p.Stats()
+	if s.Opened != 2 || s.MaxIdleTimeClosed != 0 || s.Acquires != 2 || s.Reused != 2 {
+		t.Fatalf("Opened %d MaxIdleTimeClosed %d Acquires %d Reused %d, want 2, 0, 2, 2", s.Opened, s.MaxIdleTimeClosed, s.Acquires, s.Reused)
 	}
 }
 

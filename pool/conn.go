@@ -27,7 +27,8 @@ type Conn struct {
 	created time.Time
 	expiry  int64 // pool clock; 0: no lifetime limit
 
-	idleSince atomic.Int64 // coarse clock at Release (usesClock only); 0 while acquired (trackIdle only)
+	lastUsed  int64        // coarse clock at Release (usesClock only); puddle's lock orders it
+	idleSince atomic.Int64 // coarse clock at Release, 0 while acquired (trackIdle only): read by maintenance
 	expired   atomic.Bool  // set by maintenance once expiry has passed
 	reuses    atomic.Int64 // acquisitions after the first, or including it for a warm connection
 	freshUse  atomic.Bool  // handed out to the acquirer it was dialed for
@@ -127,9 +128,7 @@ func (c *Conn) Release() {
 	case p.capIdle && !p.enterIdle(c):
 		c.destroy(telemetry.ReasonMaxIdle)
 	default:
-		if p.usesClock {
-			c.idleSince.Store(ticks.now())
-		}
+		c.markIdle()
 		c.res.Release()
 	}
 }
@@ -151,6 +150,19 @@ func (c *Conn) Destroy() {
 func (c *Conn) destroy(r telemetry.Reason) {
 	c.reason, c.reasonSet = r, true
 	c.res.Destroy()
+}
+
+// markIdle stamps c with the coarse clock as it goes idle, for the
+// liveness check's threshold and, with IdleTimeout, for maintenance.
+func (c *Conn) markIdle() {
+	p := c.p
+	if !p.usesClock {
+		return
+	}
+	c.lastUsed = ticks.now()
+	if p.trackIdle {
+		c.idleSince.Store(c.lastUsed)
+	}
 }
 
 // usage returns how often c was handed out. Both counters only grow, so

@@ -31,9 +31,7 @@ func (p *Pool) construct(ctx context.Context) (*Conn, error) {
 			p.idle.Add(1)
 			c.inIdle = true
 		}
-		if p.trackIdle {
-			c.idleSince.Store(ticks.now())
-		}
+		c.markIdle()
 	}
 	p.reg.add(c)
 	return c, nil

@@ -97,7 +97,7 @@ func (p *Pool) sweep() {
 	keep := make([]*Conn, 0, len(idle))
 	var doomed []*Conn
 	for _, res := range idle {
-		c := p.takeIdle(res, now)
+		c := p.takeIdle(res)
 		if r, ok := p.due(c, now, len(keep)); ok {
 			c.reason = r
 			doomed = append(doomed, c)
@@ -118,13 +118,13 @@ func (p *Pool) sweep() {
 	}
 }
 
-func (p *Pool) takeIdle(res *puddle.Resource[*Conn], now int64) *Conn {
+func (p *Pool) takeIdle(res *puddle.Resource[*Conn]) *Conn {
 	c := res.Value()
 	c.res = res
 	c.fresh = false // dialed for an acquirer that left: check it like any other
 	p.leaveIdle(c)
-	if p.trackIdle && c.idleSince.Load() == 0 {
-		c.idleSince.Store(now)
+	if p.trackIdle && c.idleSince.Load() == 0 { // never released: idle from now on
+		c.markIdle()
 	}
 	return c
 }
