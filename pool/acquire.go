@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/puddle/v2"
 	"github.com/keepconn/keepconn/internal/telemetry"
@@ -33,13 +34,17 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		c.res = res
 		if c.fresh {
 			c.fresh = false
-			c.freshUse.Store(true)
-		} else if r, ok := p.usable(c); !ok {
+			if !p.abandoned(c) {
+				c.freshUse.Store(true)
+				c.held = true
+				return c, nil
+			}
+		}
+		if r, ok := p.usable(c); !ok {
 			c.destroy(r)
 			continue
-		} else {
-			c.reuses.Add(1)
 		}
+		c.reuses.Add(1)
 		c.held = true
 		return c, nil
 	}
@@ -53,6 +58,14 @@ func (p *Pool) acquireError(ctx context.Context, err error) error {
 		return fmt.Errorf("keepconn/pool: acquire from %s: %w", p.cfg.Name, err)
 	}
 	return err
+}
+
+// abandoned reports whether c, dialed for an Acquire, has waited in the
+// pool because that acquirer gave up before the dial ended: then it is
+// checked like any idle connection, and its use counts as a reuse. It
+// runs once per dial, so the exact clock costs nothing here.
+func (p *Pool) abandoned(c *Conn) bool {
+	return time.Since(c.created) > max(p.cfg.LivenessCheckAfter, clockTick)
 }
 
 // usable decides whether an idle connection just taken from puddle can be

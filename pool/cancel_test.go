@@ -132,3 +132,32 @@ func TestCloseWaitsForConns(t *testing.T) {
 		t.Fatalf("Acquire after Close: %v", err)
 	}
 }
+
+// A connection dialed for an acquirer that gave up waits in the pool; when
+// it is handed out later it is checked like any idle connection, so a close
+// that reached it meanwhile stays invisible to the caller.
+func TestAbandonedDialIsChecked(t *testing.T) {
+	srv := startServer(t)
+	sd := &slowDial{pause: func() time.Duration { return 50 * time.Millisecond }}
+	p := newPool(t, pool.Config{Addr: srv.addr(), Dial: sd.Dial, MaxConns: 1, LivenessCheckAfter: 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := p.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Acquire during a slow dial: %v", err)
+	}
+	eventually(t, "the abandoned dial to join the pool", func() bool { return p.Stats().Idle == 1 })
+	eventually(t, "the server to see it", func() bool { return len(srv.closeConns(1, false)) == 1 })
+	time.Sleep(150 * time.Millisecond) // past LivenessCheckAfter; the FIN has long arrived
+	c, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := roundTrip(c, "after abandon"); err != nil {
+		c.Destroy()
+		t.Fatalf("round trip: %v", err)
+	}
+	c.Release()
+	if s := p.Stats(); s.PeerClosed != 1 || s.Opened != 2 || s.LivenessChecks != 1 {
+		t.Fatalf("PeerClosed %d Opened %d LivenessChecks %d, want 1, 2, 1", s.PeerClosed, s.Opened, s.LivenessChecks)
+	}
+}

@@ -53,6 +53,9 @@ func (p *Pool) newConn(nc net.Conn, warm bool) *Conn {
 		c.raw, _ = sc.SyscallConn()
 	}
 	c.peek = c.peekFD
+	if p.usesClock {
+		c.lastUsed = ticks.now() // idle from its dial, should its acquirer leave
+	}
 	if lt := p.cfg.MaxLifetime; lt > 0 {
 		if j := p.cfg.MaxLifetimeJitter; j > 0 {
 			lt += time.Duration(rand.Int64N(int64(j) + 1))
