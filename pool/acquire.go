@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/puddle/v2"
 	"github.com/keepconn/keepconn/internal/telemetry"
@@ -19,11 +18,14 @@ import (
 // under DialTimeout, and its connection joins the pool. ctx's values reach
 // Dial.
 //
-// Idle connections that the peer closed, that hold unexpected bytes, or
-// that outlived IdleTimeout or MaxLifetime are closed and skipped without
-// the caller noticing. Dial errors are returned wrapped (errors.Is works
-// on the cause, e.g. syscall.EADDRNOTAVAIL); during a dial backoff the
-// error also wraps ErrDialBackoff. On a closed pool the error is ErrClosed.
+// Connections past IdleTimeout or MaxLifetime, and connections idle for
+// LivenessCheckAfter or longer that the peer closed or that hold
+// unexpected bytes, are closed and skipped without the caller noticing. A
+// close that reached a connection used more recently than that is left for
+// the caller to see as an I/O error. Dial errors are returned wrapped
+// (errors.Is works on the cause, e.g. syscall.EADDRNOTAVAIL); during a dial
+// backoff the error also wraps ErrDialBackoff. On a closed pool the error
+// is ErrClosed.
 func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 	for {
 		res, err := p.pp.Acquire(ctx)
@@ -32,19 +34,17 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		}
 		c := res.Value()
 		c.res = res
-		if c.fresh {
-			c.fresh = false
-			if !p.abandoned(c) {
-				c.freshUse.Store(true)
-				c.held = true
-				return c, nil
-			}
-		}
-		if r, ok := p.usable(c); !ok {
+		fresh := c.fresh
+		c.fresh = false
+		if r, ok := p.usable(c, p.clockNow()); !ok {
 			c.destroy(r)
 			continue
 		}
-		c.reuses.Add(1)
+		if fresh {
+			c.freshUse.Store(true)
+		} else {
+			c.reuses.Add(1)
+		}
 		c.held = true
 		return c, nil
 	}
@@ -60,29 +60,29 @@ func (p *Pool) acquireError(ctx context.Context, err error) error {
 	return err
 }
 
-// abandoned reports whether c, dialed for an Acquire, has waited in the
-// pool because that acquirer gave up before the dial ended: then it is
-// checked like any idle connection, and its use counts as a reuse. It
-// runs once per dial, so the exact clock costs nothing here.
-func (p *Pool) abandoned(c *Conn) bool {
-	return time.Since(c.created) > max(p.cfg.LivenessCheckAfter, clockTick)
+// clockNow reads the coarse clock if the pool uses it, and 0 otherwise.
+func (p *Pool) clockNow() int64 {
+	if !p.usesClock {
+		return 0
+	}
+	return ticks.now()
 }
 
-// usable decides whether an idle connection just taken from puddle can be
-// handed out, and the close reason if not.
+// usable decides whether a connection just taken from puddle can be
+// handed out, and the close reason if not; now is the coarse clock. Every
+// connection passes here, one dialed for this very Acquire too: it was
+// stamped at its dial, so it skips the check unless its acquirer gave up
+// and it waited in the pool since.
 //
-// Idle times come from the coarse clock: both ends of one lag the exact
-// clock by up to a tick, so a connection whose coarse idle time is under
-// LivenessCheckAfter minus a tick has truly been idle less than
-// LivenessCheckAfter, and skips the check.
-func (p *Pool) usable(c *Conn) (telemetry.Reason, bool) {
+// Both the stamp and now lag the exact clock by up to a tick (while the
+// clock's goroutine keeps up), so a connection whose coarse idle time is
+// under LivenessCheckAfter minus a tick (skipBelow) has truly been idle
+// less than LivenessCheckAfter, and skips the check.
+func (p *Pool) usable(c *Conn, now int64) (telemetry.Reason, bool) {
 	if p.capIdle {
 		p.leaveIdle(c)
 	}
-	var idle int64
-	if p.usesClock {
-		idle = ticks.now() - c.lastUsed
-	}
+	idle := now - c.lastUsed
 	if p.trackIdle {
 		c.idleSince.Store(0)
 	}

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// The pools measure time in nanoseconds since clockEpoch, on Go's monotonic
-// clock. Dials and the background maintenance read it exactly (preciseNow);
+// The pools measure time in nanoseconds on Go's monotonic clock, from
+// clockEpoch. Dials and the background maintenance read it exactly (preciseNow);
 // Acquire and Release, which run for every request, read a copy that a
 // background goroutine refreshes every clockTick (ticks.now). Reading
 // the exact clock costs a vDSO call, 20–40 ns under kvm-clock, which is
@@ -19,8 +19,13 @@ var clockEpoch = time.Now()
 // times: the liveness check's LivenessCheckAfter threshold and IdleTimeout.
 const clockTick = 50 * time.Millisecond
 
+// clockOrigin is the pool clock's reading at clockEpoch: 2^40 ns, about 18
+// minutes, so that a connection that was never stamped (lastUsed 0) looks
+// long idle, and is checked or reaped, rather than just used.
+const clockOrigin = 1 << 40
+
 // preciseNow returns the exact pool clock, never zero.
-func preciseNow() int64 { return int64(time.Since(clockEpoch)) + 1 }
+func preciseNow() int64 { return int64(time.Since(clockEpoch)) + clockOrigin }
 
 // ticks is the coarse clock shared by every pool of the process: one
 // goroutine, running only while some open pool uses it.
@@ -28,7 +33,8 @@ var ticks coarseClock
 
 // coarseClock is preciseNow as of its last tick. While it runs, it lags the
 // exact clock by at most clockTick plus however long the Go scheduler
-// delays its goroutine.
+// delays its goroutine: a process starved of CPU for longer than a tick
+// reads idle times too short, and may skip a liveness check that was due.
 type coarseClock struct {
 	last atomic.Int64
 

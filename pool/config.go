@@ -86,8 +86,9 @@ type Config struct {
 	// purpose.
 	MaxIdle int
 	// IdleTimeout closes connections idle this long, actively in the
-	// background, not only when found by Acquire (Stats.MaxIdleTimeClosed),
-	// to within the 50 ms step of the clock idle times are measured on.
+	// background, not only when found by Acquire (Stats.MaxIdleTimeClosed):
+	// in the background up to 50 ms late, the step of the clock idle times
+	// are measured on.
 	// Zero means idle connections are never closed for being idle; the
 	// liveness check still removes those the server closed.
 	IdleTimeout time.Duration
@@ -118,8 +119,10 @@ type Config struct {
 	// within this window is left for the caller to see as an I/O error.
 	// Zero means DefaultLivenessCheckAfter (1 s); CheckEveryReuse (any
 	// negative value) checks every reuse. Idle times are measured on a
-	// clock that advances every 50 ms, erring towards checking: values of
-	// 50 ms or less check every reuse.
+	// clock that advances every 50 ms, erring towards checking (values of
+	// 50 ms or less check every reuse) as long as the clock's goroutine
+	// gets the CPU: in a process starved of it for longer than that, a
+	// check that was due may be skipped.
 	LivenessCheckAfter time.Duration
 
 	// AbortIdleClose closes connections the pool evicts while idle (MaxIdle,

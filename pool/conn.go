@@ -27,14 +27,14 @@ type Conn struct {
 	created time.Time
 	expiry  int64 // pool clock; 0: no lifetime limit
 
-	lastUsed  int64        // coarse clock at Release (usesClock only); puddle's lock orders it
-	idleSince atomic.Int64 // coarse clock at Release, 0 while acquired (trackIdle only): read by maintenance
+	lastUsed  int64        // coarse clock at dial and Release (usesClock only); puddle's lock orders it
+	idleSince atomic.Int64 // lastUsed while idle, 0 while acquired (trackIdle only): read by maintenance
 	expired   atomic.Bool  // set by maintenance once expiry has passed
-	reuses    atomic.Int64 // acquisitions after the first, or including it for a warm connection
-	freshUse  atomic.Bool  // handed out to the acquirer it was dialed for
+	reuses    atomic.Int64 // acquisitions but the first, or all of them for a connection dialed ahead for MinIdle
+	freshUse  atomic.Bool  // handed out once, not dialed ahead for MinIdle
 
 	held        bool // between Acquire and Release or Destroy
-	fresh       bool // dialed for an Acquire and not yet handed out
+	fresh       bool // dialed for an Acquire (not for MinIdle) and not yet handed out
 	inIdle      bool // counted in Pool.idle (capIdle only)
 	deadlineSet bool // a deadline was set through Conn: cleared at Release
 	reason      telemetry.Reason
@@ -53,9 +53,7 @@ func (p *Pool) newConn(nc net.Conn, warm bool) *Conn {
 		c.raw, _ = sc.SyscallConn()
 	}
 	c.peek = c.peekFD
-	if p.usesClock {
-		c.lastUsed = ticks.now() // idle from its dial, should its acquirer leave
-	}
+	c.lastUsed = p.clockNow() // idle from its dial, should its acquirer leave
 	if lt := p.cfg.MaxLifetime; lt > 0 {
 		if j := p.cfg.MaxLifetimeJitter; j > 0 {
 			lt += time.Duration(rand.Int64N(int64(j) + 1))

@@ -26,12 +26,14 @@ func (p *Pool) construct(ctx context.Context) (*Conn, error) {
 	}
 	warm := ctx.Value(warmKey{}) != nil
 	c := p.newConn(nc, warm)
-	if warm { // straight to the idle list
-		if p.capIdle {
-			p.idle.Add(1)
-			c.inIdle = true
-		}
-		c.markIdle()
+	if warm && p.capIdle { // straight to the idle list
+		p.idle.Add(1)
+		c.inIdle = true
+	}
+	// Idle from its dial for maintenance too: a warm connection, or one
+	// whose acquirer gives up, waits in the idle list.
+	if p.trackIdle {
+		c.idleSince.Store(c.lastUsed)
 	}
 	p.reg.add(c)
 	return c, nil

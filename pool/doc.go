@@ -53,11 +53,15 @@
 // # Cost
 //
 // Acquire and Release allocate nothing in the steady state and add about
-// a tenth to puddle's own cost. They read no clock: idle times come from a
-// process-wide copy of the clock that one goroutine refreshes every 50 ms
-// while a pool that needs it is open (clock reads are as costly as the
-// rest of Acquire+Release on a virtual machine). They count acquisitions
-// on the connection itself, so parallel acquirers share no counter. The
-// liveness check, when due, costs one recvfrom system call, ten times the
-// rest; CheckEveryReuse makes it due on every reuse.
+// a tenth to puddle's own cost. They add no clock read to puddle's: idle
+// times come from a process-wide copy of the clock that one goroutine
+// refreshes every 50 ms while a pool that needs it is open (a clock read
+// costs as much as the rest of Acquire+Release on a virtual machine). They
+// count acquisitions on the connection itself, so that parallel acquirers
+// share no counter (with MaxIdle below MaxConns, the idle count is one).
+// The liveness check, when due, costs one recvfrom system call, ten times
+// the rest; CheckEveryReuse makes it due on every reuse.
+//
+// A Pool holds that clock, and with IdleTimeout, MaxLifetime or MinIdle a
+// maintenance goroutine, until Close: close every Pool and Group.
 package pool

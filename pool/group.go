@@ -17,9 +17,10 @@ type Group struct {
 	cfg   Config
 	owned *dialer.Dialer // shared default dialer
 
-	mu     sync.RWMutex
-	pools  map[string]*Pool
-	closed bool
+	mu       sync.RWMutex
+	pools    map[string]*Pool
+	closed   bool
+	removing sync.WaitGroup // pools Remove is closing, which Close waits for
 }
 
 // NewGroup validates cfg (Addr may be empty) and returns a Group. Pools use
@@ -45,8 +46,8 @@ func NewGroup(cfg Config) (*Group, error) {
 
 // Acquire acquires a connection to addr from its pool, creating the pool
 // first if needed; see Pool.Acquire for how ctx is used. An invalid addr is
-// a *ConfigError; a closed Group gives ErrClosed. An Acquire that meets a
-// pool Remove closed goes on with the pool that replaces it.
+// a *ConfigError; a closed Group gives ErrClosed. An Acquire waiting on a
+// pool that Remove closes goes on with a new pool for addr.
 func (g *Group) Acquire(ctx context.Context, addr string) (*Conn, error) {
 	for {
 		p, err := g.Pool(addr)
@@ -61,20 +62,27 @@ func (g *Group) Acquire(ctx context.Context, addr string) (*Conn, error) {
 	}
 }
 
-// Remove closes the pool for addr, if there is one, and forgets it; a later
-// Acquire for addr starts a new pool. Call it when a backend leaves service
-// discovery: a Group never drops a pool by itself, so without Remove the
-// pool, its metrics and its idle connections stay until Close. Like
-// Pool.Close, Remove blocks until the pool's connections are released and
-// closed.
+// Remove closes the pool for addr, if there is one, and forgets it. Call
+// it when a backend leaves service discovery: a Group never drops a pool by
+// itself, so without Remove the pool, its metrics and its idle connections
+// stay until Close. Like Pool.Close, Remove blocks until the pool's
+// connections are released and closed.
+//
+// A later Acquire for addr, or one that was waiting on the removed pool,
+// starts a new pool, whose counters start from zero under the same pool
+// name. On a closed Group, Remove does nothing.
 func (g *Group) Remove(addr string) {
 	g.mu.Lock()
 	p, ok := g.pools[addr]
-	delete(g.pools, addr)
-	g.mu.Unlock()
-	if ok {
-		p.Close()
+	if g.closed || !ok {
+		g.mu.Unlock()
+		return
 	}
+	delete(g.pools, addr)
+	g.removing.Add(1)
+	g.mu.Unlock()
+	defer g.removing.Done()
+	p.Close()
 }
 
 // removed reports whether p is no longer addr's pool in an open Group.
@@ -134,7 +142,8 @@ func (g *Group) Stats() map[string]Stats {
 }
 
 // Close closes every pool, as Pool.Close does, and blocks until all their
-// connections are closed. Later Acquire calls get ErrClosed.
+// connections are closed, those of pools Remove is closing included. Later
+// Acquire calls get ErrClosed.
 func (g *Group) Close() {
 	g.mu.Lock()
 	if g.closed {
@@ -142,13 +151,17 @@ func (g *Group) Close() {
 		return
 	}
 	g.closed = true
-	pools := g.pools
+	pools := make([]*Pool, 0, len(g.pools))
+	for _, p := range g.pools {
+		pools = append(pools, p)
+	}
 	g.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range pools {
 		wg.Go(p.Close)
 	}
 	wg.Wait()
+	g.removing.Wait() // their dials use the shared dialer too
 	if g.owned != nil {
 		g.owned.Close()
 	}

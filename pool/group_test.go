@@ -3,6 +3,9 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,8 +105,8 @@ func burstGroup(t *testing.T, g *pool.Group, addr string) {
 	c.Release()
 }
 
-// An Acquire waiting on a pool that Remove closes does not fail: it is
-// served by the old pool before it closes, or by the pool that replaces it.
+// An Acquire waiting on a pool that Remove closes does not fail: once the
+// old pool has closed it goes on with a new pool for the address.
 func TestGroupRemoveWhileWaiting(t *testing.T) {
 	a := startServer(t)
 	g, err := pool.NewGroup(pool.Config{MaxConns: 1})
@@ -111,33 +114,71 @@ func TestGroupRemoveWhileWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	for range 20 {
-		held, err := g.Acquire(context.Background(), a.addr())
+	held, err := g.Acquire(context.Background(), a.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := g.Pool(a.addr())
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := g.Acquire(ctx, a.addr())
+		if err == nil {
+			err = roundTrip(c, "across remove")
+			c.Release()
+		}
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the acquirer waits on old's only connection
+	removed := make(chan struct{})
+	go func() { g.Remove(a.addr()); close(removed) }()
+	eventually(t, "the pool to be forgotten", func() bool { return len(g.Stats()) == 0 })
+	time.Sleep(20 * time.Millisecond)
+	held.Release() // lets old close, which wakes the acquirer with ErrClosed
+	<-removed
+	if err := <-got; err != nil {
+		t.Fatalf("waiting Acquire across Remove: %v", err)
+	}
+	if s := old.Stats(); s.Open != 0 || s.Acquires != 1 {
+		t.Fatalf("removed pool: Open %d Acquires %d, want 0 and 1", s.Open, s.Acquires)
+	}
+	if s := g.Stats()[a.addr()]; s.Opened != 1 || s.Acquires != 1 {
+		t.Fatalf("new pool: Opened %d Acquires %d, want 1 and 1", s.Opened, s.Acquires)
+	}
+}
+
+// Close and Remove at the same time: every pool closes once, nothing races.
+func TestGroupCloseWhileRemoving(t *testing.T) {
+	srv := startServer(t)
+	g, err := pool.NewGroup(pool.Config{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One server, many pools: the addresses differ in their host spelling.
+	addrs := []string{srv.addr()}
+	_, port, _ := net.SplitHostPort(srv.addr())
+	for i := 2; i < 34; i++ {
+		addrs = append(addrs, net.JoinHostPort(fmt.Sprintf("127.0.0.%d", i), port))
+	}
+	var pools []*pool.Pool
+	for _, addr := range addrs {
+		p, err := g.Pool(addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		old, _ := g.Pool(a.addr())
-		got := make(chan error, 1)
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			c, err := g.Acquire(ctx, a.addr())
-			if err == nil {
-				err = roundTrip(c, "across remove")
-				c.Release()
-			}
-			got <- err
-		}()
-		eventually(t, "the acquirer to wait", func() bool { return old.Stats().InUse == 1 && len(g.Stats()) == 1 })
-		removed := make(chan struct{})
-		go func() { g.Remove(a.addr()); close(removed) }()
-		held.Release()
-		<-removed
-		if err := <-got; err != nil {
-			t.Fatalf("waiting Acquire across Remove: %v", err)
-		}
-		if s := old.Stats(); s.Open != 0 {
-			t.Fatalf("removed pool still has %d connections", s.Open)
+		pools = append(pools, p)
+	}
+	burstGroup(t, g, srv.addr())
+	var wg sync.WaitGroup
+	for _, addr := range addrs {
+		wg.Go(func() { g.Remove(addr) })
+	}
+	wg.Go(g.Close)
+	wg.Wait()
+	for i, p := range pools {
+		if _, err := p.Acquire(context.Background()); !errors.Is(err, pool.ErrClosed) {
+			t.Fatalf("pool %s after Close and Remove: %v", addrs[i], err)
 		}
 	}
 }

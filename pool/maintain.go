@@ -68,7 +68,7 @@ func (p *Pool) scan(now int64) (sweep bool, next int64) {
 		}
 		if since := c.idleSince.Load(); p.trackIdle && since != 0 {
 			idle++
-			if at := since + int64(p.cfg.IdleTimeout); now >= at {
+			if at := since + p.idleDue; now >= at {
 				due++
 			} else {
 				next = min(next, at)
@@ -121,11 +121,7 @@ func (p *Pool) sweep() {
 func (p *Pool) takeIdle(res *puddle.Resource[*Conn]) *Conn {
 	c := res.Value()
 	c.res = res
-	c.fresh = false // dialed for an acquirer that left: check it like any other
 	p.leaveIdle(c)
-	if p.trackIdle && c.idleSince.Load() == 0 { // never released: idle from now on
-		c.markIdle()
-	}
 	return c
 }
 
@@ -135,7 +131,7 @@ func (p *Pool) due(c *Conn, now int64, kept int) (telemetry.Reason, bool) {
 	if c.expired.Load() {
 		return telemetry.ReasonMaxLifetime, true
 	}
-	if p.trackIdle && now-c.idleSince.Load() >= int64(p.cfg.IdleTimeout) && kept >= p.cfg.MinIdle {
+	if p.trackIdle && now-c.idleSince.Load() >= p.idleDue && kept >= p.cfg.MinIdle {
 		return telemetry.ReasonMaxIdleTime, true
 	}
 	return 0, false

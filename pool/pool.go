@@ -29,6 +29,7 @@ type Pool struct {
 
 	capIdle   bool  // MaxIdle < MaxConns: count idle connections
 	trackIdle bool  // IdleTimeout > 0: connections keep their idle time
+	idleDue   int64 // IdleTimeout plus a tick: a coarse idle time this long is a true one of IdleTimeout
 	checkLive bool  // the liveness check is on
 	skipBelow int64 // idle time (coarse clock) under which the check is skipped; 0: never
 	usesClock bool  // subscribed to the coarse clock
@@ -89,6 +90,7 @@ func New(cfg Config) (*Pool, error) {
 func (p *Pool) start() *Pool {
 	p.capIdle = p.cfg.MaxIdle < p.cfg.MaxConns
 	p.trackIdle = p.cfg.IdleTimeout > 0
+	p.idleDue = int64(p.cfg.IdleTimeout + clockTick)
 	p.checkLive = !p.cfg.DisableLivenessCheck
 	p.skipBelow = max(int64(p.cfg.LivenessCheckAfter-clockTick), 0)
 	p.usesClock = p.trackIdle || (p.checkLive && p.skipBelow > 0)

@@ -44,8 +44,9 @@ type Stats struct {
 
 	// Acquires counts connections handed out by Acquire.
 	Acquires int64
-	// Reused counts acquisitions served by a connection that was already
-	// open: every one except those dialed for the acquisition itself.
+	// Reused counts acquisitions of a connection that had been handed out
+	// before or was dialed ahead for MinIdle: every acquisition but the
+	// first of each connection dialed on demand.
 	Reused int64
 	// WaitCount counts acquisitions that found no idle connection and
 	// waited for a release or a dial (an Acquire retrying after a dead
