@@ -7,12 +7,12 @@ import (
 )
 
 // The pools measure time in nanoseconds on Go's monotonic clock, from
-// clockEpoch. Dials and the background maintenance read it exactly (preciseNow);
-// Acquire and Release, which run for every request, read a copy that a
-// background goroutine refreshes every clockTick (ticks.now). Reading
-// the exact clock costs a vDSO call, 20–40 ns under kvm-clock, which is
-// as much as the rest of Acquire+Release adds to puddle; reading the copy
-// is an atomic load.
+// clockEpoch. Dials and the background maintenance read it exactly
+// (preciseNow); Acquire and Release, which run for every request, read a
+// copy that a background goroutine refreshes every clockTick (ticks.now).
+// Reading the exact clock costs a vDSO call, 20–40 ns under kvm-clock,
+// which is as much as the rest of Acquire+Release adds to puddle; reading
+// the copy is an atomic load.
 var clockEpoch = time.Now()
 
 // clockTick is the step of the coarse clock, and so the resolution of idle

@@ -156,12 +156,8 @@ func (c *Conn) destroy(r telemetry.Reason) {
 // markIdle stamps c with the coarse clock as it goes idle, for the
 // liveness check's threshold and, with IdleTimeout, for maintenance.
 func (c *Conn) markIdle() {
-	p := c.p
-	if !p.usesClock {
-		return
-	}
-	c.lastUsed = ticks.now()
-	if p.trackIdle {
+	c.lastUsed = c.p.clockNow()
+	if c.p.trackIdle {
 		c.idleSince.Store(c.lastUsed)
 	}
 }

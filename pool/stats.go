@@ -56,7 +56,8 @@ type Stats struct {
 	WaitDuration time.Duration
 	// Timeouts counts Acquire calls ended by their context.
 	Timeouts int64
-	// LivenessChecks counts MSG_PEEK checks made before reuse.
+	// LivenessChecks counts MSG_PEEK checks made before handing a
+	// connection out.
 	LivenessChecks int64
 
 	// Closes by reason. Their sum is Closed().
