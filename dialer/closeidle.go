@@ -120,3 +120,33 @@ func abortIfIdle(tc *net.TCPConn) bool {
 	}
 	return unread == 0 && unacked == 0
 }
+
+// CloseConn closes c on behalf of an owner that knows why (a pool, a
+// Transport): the close is counted with reason r by c's Dialer when c is,
+// or wraps, a *Conn, and report, if not nil, is called exactly once with
+// the side that closed first once that is known. report may run after
+// CloseConn returns, from another goroutine, when the dialer waits for
+// the peer to close first.
+func CloseConn(c net.Conn, r Reason, report func(Side)) error {
+	if kc, _ := findTCP(c); kc != nil {
+		kc.setReason(r)
+	}
+	side, err := CloseSide(c)
+	if report != nil {
+		report(side)
+	}
+	return err
+}
+
+// CloseIdleConn is CloseConn for a connection at a protocol boundary: it
+// closes as CloseIdle does (an RST when nothing is queued either way).
+func CloseIdleConn(c net.Conn, r Reason, report func(Side)) error {
+	if kc, _ := findTCP(c); kc != nil {
+		kc.setReason(r)
+	}
+	side, err := CloseIdleSide(c)
+	if report != nil {
+		report(side)
+	}
+	return err
+}

@@ -39,6 +39,25 @@ type Conn struct {
 	sentFIN atomic.Bool // CloseWrite was called: our FIN went first
 	done    atomic.Bool
 	side    atomic.Uint32 // the side counted at close
+	reason  atomic.Uint32 // reason+1 given by the owner (CloseConn); 0: none
+}
+
+// Reason says why a connection was closed; see keepconn.Reason.
+type Reason = telemetry.Reason
+
+// setReason records why the owner closes c, for the dialer's counts.
+func (c *Conn) setReason(r Reason) { c.reason.Store(uint32(r) + 1) }
+
+// closeReason is the reason the owner gave, else ReasonClosed, or
+// ReasonPeerClosed when the peer closed first.
+func (c *Conn) closeReason(side Side) Reason {
+	if r := c.reason.Load(); r != 0 {
+		return Reason(r - 1)
+	}
+	if side == SidePassive {
+		return telemetry.ReasonPeerClosed
+	}
+	return telemetry.ReasonClosed
 }
 
 var (
@@ -85,7 +104,7 @@ func (c *Conn) CloseSide() (Side, error) {
 	}
 	err := c.tcpConn.Close()
 	c.side.Store(uint32(side))
-	c.d.closes.Add(telemetry.ReasonClosed, side)
+	c.d.closes.Add(c.closeReason(side), side)
 	return side, err
 }
 

@@ -97,7 +97,7 @@ func (t *Transport) Stats() Stats {
 }
 
 func (s *Stats) fillCloses(c telemetry.CloseCounts) {
-	s.Closed = c.ByReason(telemetry.ReasonClosed) + c.ByReason(telemetry.ReasonPoolClosed)
+	s.Closed = c.ByReason(telemetry.ReasonClosed)
 	s.MaxIdleClosed = c.ByReason(telemetry.ReasonMaxIdle)
 	s.MaxIdleTimeClosed = c.ByReason(telemetry.ReasonMaxIdleTime)
 	s.MaxLifetimeClosed = c.ByReason(telemetry.ReasonMaxLifetime)

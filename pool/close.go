@@ -9,7 +9,7 @@ import (
 // reason and side. A connection closed without a reason set by the pool
 // was closed by Pool.Close.
 func (p *Pool) destruct(c *Conn) {
-	reason := telemetry.ReasonPoolClosed
+	reason := telemetry.ReasonClosed
 	if c.reasonSet {
 		reason = c.reason
 	}
@@ -25,7 +25,7 @@ func (p *Pool) destruct(c *Conn) {
 func evicted(r telemetry.Reason) bool {
 	switch r {
 	case telemetry.ReasonMaxIdle, telemetry.ReasonMaxIdleTime,
-		telemetry.ReasonMaxLifetime, telemetry.ReasonPoolClosed:
+		telemetry.ReasonMaxLifetime, telemetry.ReasonClosed:
 		return true
 	}
 	return false

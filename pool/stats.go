@@ -126,7 +126,7 @@ func (p *Pool) Stats() Stats {
 		MaxLifetimeClosed: closes.ByReason(telemetry.ReasonMaxLifetime),
 		BrokenClosed:      closes.ByReason(telemetry.ReasonBroken),
 		PeerClosed:        closes.ByReason(telemetry.ReasonPeerClosed),
-		PoolClosed:        closes.ByReason(telemetry.ReasonPoolClosed),
+		PoolClosed:        closes.ByReason(telemetry.ReasonClosed),
 		ActiveCloses:      closes.BySide(telemetry.SideActive),
 		PassiveCloses:     closes.BySide(telemetry.SidePassive),
 		AbortiveCloses:    closes.BySide(telemetry.SideAbortive),

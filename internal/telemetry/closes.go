@@ -1,6 +1,10 @@
 package telemetry
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/keepconn/keepconn"
+)
 
 // Closes counts closed connections by reason and side. The zero value is
 // ready to use; all methods are safe for concurrent use and allocation-free.
@@ -10,7 +14,7 @@ type Closes struct {
 
 // Add counts one close.
 func (c *Closes) Add(r Reason, s Side) {
-	if r < numReasons && s < numSides {
+	if int(r) < numReasons && int(s) < numSides {
 		c.n[r][s].Add(1)
 	}
 }
@@ -54,4 +58,13 @@ func (c CloseCounts) Total() int64 {
 		n += c.ByReason(Reason(r))
 	}
 	return n
+}
+
+// AddTo adds the counts to the closes of s, by reason and by side.
+func (c CloseCounts) AddTo(s *keepconn.ConnStats) {
+	for r := range c {
+		for side, n := range c[r] {
+			s.AddClose(Reason(r), Side(side), n)
+		}
+	}
 }

@@ -43,8 +43,10 @@ const (
 
 // Attribute keys.
 const (
-	AttrReason        = "reason"
-	AttrSide          = "side"
+	// AttrReason is the close reason (Reason.String) on ConnClosed.
+	AttrReason = "keepconn.close.reason"
+	// AttrSide is the side that closed first (Side.String) on ConnClosed.
+	AttrSide          = "keepconn.close.side"
 	AttrErrorType     = "error.type"
 	AttrServerAddress = "server.address"
 	AttrServerPort    = "server.port"

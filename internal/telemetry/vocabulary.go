@@ -1,82 +1,56 @@
 package telemetry
 
-// Side says which end of a TCP connection closed it first, and so which host
-// keeps the TIME_WAIT entry for its 4-tuple.
-type Side uint8
+import (
+	"context"
 
-const (
-	// SideActive: this host sent the first FIN. TIME_WAIT stays here for
-	// 60 seconds and blocks the 4-tuple.
-	SideActive Side = iota
-	// SidePassive: the peer closed first (the socket was in CLOSE_WAIT),
-	// or the connection was already gone. No TIME_WAIT here.
-	SidePassive
-	// SideAbortive: closed with SO_LINGER{on, 0}: an RST, no TIME_WAIT on
-	// either side.
-	SideAbortive
-	numSides
+	"github.com/keepconn/keepconn"
 )
 
-// String returns the attribute value used in metrics.
-func (s Side) String() string {
-	switch s {
-	case SideActive:
-		return "active"
-	case SidePassive:
-		return "passive"
-	case SideAbortive:
-		return "abortive"
-	}
-	return "unknown"
-}
-
-// Reason says why a connection was closed.
-type Reason uint8
-
-const (
-	// ReasonClosed: the application closed it (no pool decision involved).
-	ReasonClosed Reason = iota
-	// ReasonMaxIdle: a pool closed it because its idle cap was reached.
-	ReasonMaxIdle
-	// ReasonMaxIdleTime: a pool closed it after it sat idle too long.
-	ReasonMaxIdleTime
-	// ReasonMaxLifetime: a pool closed it because it reached its lifetime.
-	ReasonMaxLifetime
-	// ReasonBroken: the caller reported it broken.
-	ReasonBroken
-	// ReasonPeerClosed: a liveness check found the peer had closed it.
-	ReasonPeerClosed
-	// ReasonPoolClosed: the pool itself was closed.
-	ReasonPoolClosed
-	numReasons
+// Side and Reason are the public vocabulary, under the names the packages
+// have always used inside keepconn.
+type (
+	Side   = keepconn.Side
+	Reason = keepconn.Reason
 )
 
-// String returns the attribute value used in metrics.
-func (r Reason) String() string {
-	switch r {
-	case ReasonClosed:
-		return "closed"
-	case ReasonMaxIdle:
-		return "max_idle"
-	case ReasonMaxIdleTime:
-		return "max_idle_time"
-	case ReasonMaxLifetime:
-		return "max_lifetime"
-	case ReasonBroken:
-		return "broken"
-	case ReasonPeerClosed:
-		return "peer_closed"
-	case ReasonPoolClosed:
-		return "pool_closed"
-	}
-	return "unknown"
-}
+const (
+	SideActive   = keepconn.SideActive
+	SidePassive  = keepconn.SidePassive
+	SideAbortive = keepconn.SideAbortive
+
+	ReasonClosed      = keepconn.ReasonClosed
+	ReasonMaxIdle     = keepconn.ReasonMaxIdle
+	ReasonMaxIdleTime = keepconn.ReasonMaxIdleTime
+	ReasonMaxLifetime = keepconn.ReasonMaxLifetime
+	ReasonPeerClosed  = keepconn.ReasonPeerClosed
+	ReasonBroken      = keepconn.ReasonBroken
+
+	numReasons = keepconn.NumReasons
+	numSides   = keepconn.NumSides
+)
 
 // Sides lists every Side, in order.
-func Sides() []Side { return []Side{SideActive, SidePassive, SideAbortive} }
+func Sides() []Side { return keepconn.Sides() }
 
 // Reasons lists every Reason, in order.
-func Reasons() []Reason {
-	return []Reason{ReasonClosed, ReasonMaxIdle, ReasonMaxIdleTime,
-		ReasonMaxLifetime, ReasonBroken, ReasonPeerClosed, ReasonPoolClosed}
+func Reasons() []Reason { return keepconn.Reasons() }
+
+// claimKey marks the context of a dial made for a keepconn adapter (pool,
+// httpx, sqlx, redisx) that reports the connection in its own metrics.
+type claimKey struct{}
+
+// Claim returns ctx marked so that a keepconn dialer dialing under it
+// leaves the connection out of its own metrics: the adapter reports it,
+// with its pool name, and an operator summing keepconn.connection.* over
+// all series counts it once. The dialer's Stats still count it.
+func Claim(ctx context.Context) context.Context {
+	if Claimed(ctx) {
+		return ctx
+	}
+	return context.WithValue(ctx, claimKey{}, true)
+}
+
+// Claimed reports whether ctx was marked by Claim.
+func Claimed(ctx context.Context) bool {
+	return ctx.Value(claimKey{}) != nil
 }
