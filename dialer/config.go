@@ -45,6 +45,23 @@ type Config struct {
 	// Whole seconds, at least one; only valid with CloseLinger.
 	LingerTimeout time.Duration
 
+	// AwaitPeerClose, when positive, lets the peer keep the TIME_WAIT:
+	// Close returns at once, and the socket stays open in the background
+	// until the peer's FIN arrives (the close is then passive: no
+	// TIME_WAIT here) or this time has passed (the close is then active
+	// and graceful, never a reset). Bytes that arrive meanwhile are read
+	// and discarded. Zero turns it off: Close closes at once.
+	AwaitPeerClose time.Duration
+	// Farewell, with AwaitPeerClose, is written just before the wait: a
+	// goodbye for protocols whose client does not send one (Redis's
+	// "QUIT\r\n"), after which the server closes. Empty: nothing is
+	// written.
+	Farewell []byte
+	// MaxAwaitingClose caps the connections waiting for their peer's FIN
+	// at once; a Close beyond it closes at once. Zero means
+	// DefaultMaxAwaitingClose.
+	MaxAwaitingClose int
+
 	// ReuseAddr sets SO_REUSEADDR on outgoing sockets (Linux).
 	ReuseAddr bool
 
@@ -76,6 +93,10 @@ type Config struct {
 	// IP_LOCAL_PORT_RANGE exists (tests).
 	forcePortBind bool
 }
+
+// DefaultMaxAwaitingClose caps the connections waiting for their peer to
+// close first when Config.MaxAwaitingClose is 0.
+const DefaultMaxAwaitingClose = 4096
 
 // KeepAlive holds TCP keepalive settings. A zero field means its default.
 type KeepAlive struct {
