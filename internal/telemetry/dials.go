@@ -25,15 +25,13 @@ func (d *Dials) Opened() { d.opened.Add(1) }
 // something else (a configured source address that disappeared).
 func (d *Dials) Failed(err error, notExhaustion bool) {
 	if !notExhaustion && errors.Is(err, syscall.EADDRNOTAVAIL) {
-		d.addrNotAvail.Add(1) // before errors: a reader never sees AddrNotAvail > DialErrors
+		d.addrNotAvail.Add(1)
 	}
 	d.errors.Add(1)
 }
 
-// AddTo adds the counts to s. AddrNotAvail is read before DialErrors, and
-// DialErrors grows last, so s.AddrNotAvail ≤ s.DialErrors... except that a
-// reader may see the EADDRNOTAVAIL of a dial still being counted: read
-// DialErrors after it and never report fewer errors than exhaustions.
+// AddTo adds the counts to s. A reader can catch a failure between its
+// two increments, so DialErrors is reported as at least AddrNotAvail.
 func (d *Dials) AddTo(s *keepconn.ConnStats) {
 	anv := d.addrNotAvail.Load()
 	errs := max(d.errors.Load(), anv)
