@@ -4,6 +4,7 @@
 package validate
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/keepconn/keepconn"
@@ -36,7 +37,7 @@ func AtMost[T ~int | ~int32 | ~int64](field string, v, limit T) error {
 		if d, ok := any(limit).(time.Duration); ok {
 			return Error(field, v, "must be at most "+d.String())
 		}
-		return Error(field, v, "must be at most "+itoa(int64(limit)))
+		return Error(field, v, "must be at most "+strconv.FormatInt(int64(limit), 10))
 	}
 	return nil
 }
@@ -49,27 +50,4 @@ func First(checks ...error) error {
 		}
 	}
 	return nil
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	var b [20]byte
-	i := len(b)
-	for n != 0 {
-		d := n % 10
-		if d < 0 {
-			d = -d
-		}
-		i--
-		b[i] = byte('0' + d)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
