@@ -16,10 +16,12 @@
 //
 // Each case prints one row: requests, requests per second, new connections
 // (accepted by the server), TIME_WAIT sockets the case left on this host
-// (client side: towards the server, from dialer.TimeWaitCensus; server
-// side: from the server's port, from /proc/net/tcp), reuse ratio (httptrace
-// GotConnInfo.Reused), p50/p99 latency and errors. -svg charts the
-// namespace's TIME_WAIT total (/proc/net/sockstat) over each case.
+// (client side: towards the server's address; server side: from the
+// server's address; both from one kernel listing through sock_diag), reuse
+// ratio (httptrace GotConnInfo.Reused), p50/p99 latency and errors. -svg
+// charts the namespace's TIME_WAIT total (/proc/net/sockstat) over each
+// case. The table itself is printed by package internal/table, which the
+// SQL and Redis demos share.
 //
 // With -port-range N (Linux, root) the program re-executes itself in a new
 // network namespace whose ephemeral port range has N ports and whose
