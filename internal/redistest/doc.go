@@ -2,7 +2,7 @@
 // single redis-server, a TLS redis-server with a generated self-signed
 // certificate, and a cluster of three masters, from the installed Debian
 // package redis-server, each in a fresh temporary directory, listening on
-// 127.0.0.1 only, without persistence (--save ”, --appendonly no), and
+// 127.0.0.1 only, without persistence (no snapshots, no append-only file), and
 // stops them again.
 //
 // Ports are fixed (BasePort, BaseClusterPort and the next few), outside
