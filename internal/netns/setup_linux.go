@@ -11,6 +11,10 @@ import (
 
 // NewNetnsAttr returns process attributes that start a child in a new
 // network namespace, killed if this process dies.
+//
+// Deprecated: a child started with these attributes alone carries no proof
+// that its namespace is new, so Setup refuses to configure it. Use Start
+// or Run.
 func NewNetnsAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
 }
@@ -24,8 +28,17 @@ func Unavailable() string {
 }
 
 // Setup brings lo up, adds the addresses and writes the sysctls, in the
-// namespace of the calling process. Call it only in a private namespace.
+// namespace of the calling process.
+//
+// Before it changes anything, Setup checks that the process is in a
+// network namespace created for it by Start or Run (see the package doc);
+// anywhere else, in the host's namespace above all, it changes nothing and
+// returns an error wrapping ErrNotCreated, whatever the environment says.
+// Calling it again in the same namespace is allowed.
 func Setup(cfg Config) error {
+	if err := verifyCreated(); err != nil {
+		return err
+	}
 	if err := linkUp("lo"); err != nil {
 		return err
 	}
