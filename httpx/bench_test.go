@@ -49,7 +49,7 @@ func benchRoundTrip(b *testing.B, kind string, par int) {
 	var rt http.RoundTripper
 	switch kind {
 	case "httpx":
-		tr := httpx.NewTransport(httpx.WithDialer(d), httpx.WithMaxConnsPerHost(concurrency))
+		tr := httpx.MustNew(httpx.Config{Dialer: d, MaxConnsPerHost: concurrency})
 		defer tr.Close()
 		rt = tr
 	case "tuned":

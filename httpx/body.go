@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -26,7 +27,8 @@ type body struct {
 var _ io.ReadCloser = (*body)(nil)
 
 // wrapBody makes resp.Body release c when it is done, or releases c now
-// when the response has no body.
+// when the response has no body. The body of a protocol switch (101) is
+// the connection itself, an io.ReadWriteCloser: it stays one.
 func wrapBody(t *Transport, c *conn, resp *http.Response) {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		if c != nil {
@@ -34,7 +36,31 @@ func wrapBody(t *Transport, c *conn, resp *http.Response) {
 		}
 		return
 	}
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
+		if c != nil {
+			c.markReason(telemetry.ReasonClosed, false) // the application's connection now
+		}
+		resp.Body = &upgraded{ReadWriteCloser: rwc, conn: c}
+		return
+	}
 	resp.Body = &body{rc: resp.Body, t: t, conn: c, length: resp.ContentLength, h1: resp.ProtoMajor < 2}
+}
+
+// upgraded is the body of a 101 response: the connection, handed to the
+// application, which closes it when done.
+type upgraded struct {
+	io.ReadWriteCloser
+	conn *conn
+	done atomic.Bool
+}
+
+// Close closes the connection.
+func (u *upgraded) Close() error {
+	err := u.ReadWriteCloser.Close()
+	if u.done.CompareAndSwap(false, true) && u.conn != nil {
+		u.conn.release()
+	}
+	return err
 }
 
 // Read reads from the response body.
@@ -72,26 +98,26 @@ func (b *body) finish() {
 // (too long, too slow, an error) aborts it and the connection is closed.
 func (b *body) drain() {
 	t := b.t
-	limit := t.cfg.drainLimit
-	if limit == 0 || b.length > limit {
+	limit := t.cfg.DrainLimit
+	if t.cfg.DisableDrain || b.length > limit {
 		b.abortDrain()
 		return
 	}
-	clear := b.deadline(t.cfg.drainTimeout)
-	n, err := io.CopyN(io.Discard, b.rc, limit+1)
+	clear := b.deadline(t.cfg.DrainTimeout)
+	n, err := io.CopyN(io.Discard, b.rc, min(limit, math.MaxInt64-1)+1)
 	clear()
 	if err == io.EOF && n <= limit {
 		b.sawEOF.Store(true)
-		t.drained.Add(1)
+		t.count.drained.Add(1)
 		return
 	}
 	b.abortDrain()
 }
 
 func (b *body) abortDrain() {
-	b.t.drainAborted.Add(1)
+	b.t.count.drainAborted.Add(1)
 	if c := b.conn; c != nil {
-		c.markReason(telemetry.ReasonBroken)
+		c.markReason(telemetry.ReasonBroken, false)
 	}
 }
 

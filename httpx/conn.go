@@ -1,123 +1,212 @@
 package httpx
 
 import (
-	"context"
+	"io"
+	"math/rand/v2"
 	"net"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/internal/netconn"
+	"github.com/keepconn/keepconn/internal/sockopt"
 	"github.com/keepconn/keepconn/internal/telemetry"
 )
 
 // conn is a connection the Transport dialed. It knows its destination's
-// counters, how many requests use it now, since when it is idle, and why
-// it is being closed, so that every close is counted by reason and side.
+// counters, how many requests use it now, and why it is being closed, so
+// that every close is counted once by reason and once by side.
 type conn struct {
 	net.Conn
-	t         *Transport
-	h         *hostStats
-	born      time.Time
-	idleSince atomic.Int64 // unix nanoseconds; 0 while in use
-	inflight  atomic.Int32
-	reason    atomic.Int32 // reason+1 set by the Transport; 0: infer at close
-	closed    atomic.Bool
+	t        *Transport
+	h        *hostStats
+	born     time.Time // with its monotonic reading
+	inflight atomic.Int32
+	served   atomic.Int64 // acquisitions served, this one included
+	mark     atomic.Int32 // a reason the Transport recorded: see markReason
+	expired  atomic.Bool  // older than its lifetime
+	h2       atomic.Bool  // speaks HTTP/2: requests share it
+	closed   atomic.Bool
+	lifetime *time.Timer // nil without MaxConnLifetime
+}
+
+// Marks: reason+1 in the low byte; strong marks are kept whatever the
+// kernel says of the side, weak ones yield to a peer that closed first.
+const strongMark = 1 << 8
+
+var (
+	_ net.Conn      = (*conn)(nil)
+	_ io.ReaderFrom = (*conn)(nil)
+)
+
+func newConn(t *Transport, h *hostStats, nc net.Conn) *conn {
+	c := &conn{Conn: nc, t: t, h: h, born: time.Now()}
+	if life := t.cfg.MaxConnLifetime; life > 0 {
+		if j := t.cfg.MaxConnLifetimeJitter; j > 0 {
+			life = addSat(life, rand.N(j))
+		}
+		c.lifetime = time.AfterFunc(life, c.expire)
+	}
+	return c
 }
 
 // NetConn returns the wrapped connection, for dialer.CloseIdle and
 // anything else that unwraps connections.
 func (c *conn) NetConn() net.Conn { return c.Conn }
 
-func (t *Transport) dialWith(inner func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		h := t.hosts.get(addr)
-		nc, err := inner(ctx, network, addr)
-		if err != nil {
-			h.countDialError(err)
-			return nil, err
-		}
-		h.opened.Add(1)
-		h.open.Add(1)
-		now := time.Now()
-		c := &conn{Conn: nc, t: t, h: h, born: now}
-		c.idleSince.Store(now.UnixNano())
-		return c, nil
+// ReadFrom lets uploads use the wrapped connection's ReadFrom (sendfile,
+// splice for a *net.TCPConn).
+func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
 	}
+	return io.Copy(writerOnly{c.Conn}, r)
 }
 
-// acquire marks the connection in use by one more request.
-func (c *conn) acquire() {
+type writerOnly struct{ io.Writer }
+
+// acquire marks the connection in use by one more request and reports
+// whether it had served one before.
+func (c *conn) acquire() (reused bool) {
 	if c.inflight.Add(1) == 1 {
 		c.h.inUse.Add(1)
-		c.idleSince.Store(0)
+	}
+	return c.served.Add(1) > 1
+}
+
+// release marks one request done with the connection. An expired
+// connection is closed when its last request is done.
+func (c *conn) release() {
+	if c.inflight.Add(-1) != 0 {
+		return
+	}
+	c.h.inUse.Add(-1)
+	if c.expired.Load() {
+		c.closeAs(telemetry.ReasonMaxLifetime)
 	}
 }
 
-// release marks one request done with the connection.
-func (c *conn) release() {
-	if c.inflight.Add(-1) == 0 {
-		c.idleSince.Store(time.Now().UnixNano())
-		c.h.inUse.Add(-1)
+// idle reports whether no request uses the connection.
+func (c *conn) idle() bool { return c.inflight.Load() == 0 }
+
+// expire runs at the connection's deadline: an idle connection is closed
+// now, one in use when its requests are done, and a request handed the
+// connection from now on asks the server to close it.
+func (c *conn) expire() {
+	c.markReason(telemetry.ReasonMaxLifetime, true)
+	c.expired.Store(true)
+	if c.idle() {
+		c.closeAs(telemetry.ReasonMaxLifetime)
 	}
 }
 
 // markReason records why the Transport expects this connection to close.
-func (c *conn) markReason(r telemetry.Reason) { c.reason.CompareAndSwap(0, int32(r)+1) }
+// A strong mark overrides a weak one; the first mark of a kind wins.
+func (c *conn) markReason(r telemetry.Reason, strong bool) {
+	v := int32(r) + 1
+	if strong {
+		v |= strongMark
+	}
+	for {
+		old := c.mark.Load()
+		if old&strongMark != 0 || old != 0 && !strong {
+			return
+		}
+		if c.mark.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
 
-// Close closes the connection and counts the close.
+// closeAs closes the connection for reason r (a strong mark).
+func (c *conn) closeAs(r telemetry.Reason) {
+	c.markReason(r, true)
+	c.Close()
+}
+
+// Close closes the connection through the dialer with the reason it is
+// closed for, and counts the close when the dialer reports its side.
 func (c *conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return c.Conn.Close()
 	}
-	reason := c.closeReason()
-	side, err := dialer.CloseSide(c.Conn)
-	if side == telemetry.SidePassive && reason != telemetry.ReasonBroken {
-		reason = telemetry.ReasonPeerClosed
+	if c.lifetime != nil {
+		c.lifetime.Stop()
 	}
-	c.h.closes.Add(reason, side)
-	c.h.open.Add(-1)
-	c.t.recordDuration(c.h, time.Since(c.born))
-	return err
+	reason := c.closeReason(peerClosedFirst(c.Conn))
+	return dialer.CloseConn(c.Conn, reason, func(side telemetry.Side) {
+		if reason == telemetry.ReasonBroken && side == telemetry.SidePassive {
+			reason = telemetry.ReasonPeerClosed
+		}
+		c.h.countClose(reason, side)
+		c.t.recordDuration(c.h, time.Since(c.born))
+	})
 }
 
-// closeReason says why net/http closes the connection now: a reason the
-// Transport recorded, CloseIdleConnections, the idle timeout or the idle
-// cap for an idle connection, broken for one in use.
-func (c *conn) closeReason() telemetry.Reason {
-	if r := c.reason.Load(); r != 0 {
-		return telemetry.Reason(r - 1)
-	}
-	since := c.idleSince.Load()
+// closeReason says why the connection closes now, from evidence: a
+// strong mark; the peer's FIN or reset already received; a weak mark; a
+// request still using it (broken); or, for an idle connection net/http
+// closes on its own, the net/http code closing it — its idle timer
+// (max_idle_time), CloseIdleConnections (closed), its idle cap
+// (max_idle). Anything else net/http gave up on is broken.
+func (c *conn) closeReason(peerFirst bool) telemetry.Reason {
+	m := c.mark.Load()
 	switch {
-	case c.inflight.Load() > 0 || since == 0:
+	case m&strongMark != 0:
+		return telemetry.Reason(m&0xff - 1)
+	case peerFirst:
+		return telemetry.ReasonPeerClosed
+	case m != 0:
+		return telemetry.Reason(m&0xff - 1)
+	case !c.idle():
 		return telemetry.ReasonBroken
-	case c.t.closingIdle.Load() > 0:
-		return telemetry.ReasonClosed
-	case time.Since(time.Unix(0, since)) >= c.t.idleTimeout()*9/10:
-		return telemetry.ReasonMaxIdleTime
 	}
-	return telemetry.ReasonMaxIdle
+	return closerReason()
 }
 
-func (t *Transport) idleTimeout() time.Duration {
-	if t.tuned != nil && t.tuned.IdleConnTimeout > 0 {
-		return t.tuned.IdleConnTimeout
-	}
-	return t.cfg.idleConnTimeout
-}
-
-// connOf finds our conn under what httptrace reports (a *tls.Conn for
-// HTTPS, the conn itself for plain HTTP).
-func connOf(c net.Conn) *conn {
-	for range 8 {
-		switch v := c.(type) {
-		case *conn:
-			return v
-		case interface{ NetConn() net.Conn }:
-			c = v.NetConn()
-		default:
-			return nil
+// closerReason looks at the goroutine closing an idle connection for the
+// net/http function that decided to.
+func closerReason() telemetry.Reason {
+	var pcs [48]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		name := f.Function
+		switch {
+		case strings.HasSuffix(name, ".closeConnIfStillIdle"), strings.HasSuffix(name, ".onIdleTimeout"):
+			return telemetry.ReasonMaxIdleTime
+		case name == "net/http.(*Transport).CloseIdleConnections":
+			return telemetry.ReasonClosed
+		case strings.HasSuffix(name, ".tryPutIdleConn"):
+			return telemetry.ReasonMaxIdle
+		}
+		if !more {
+			return telemetry.ReasonBroken
 		}
 	}
-	return nil
+}
+
+// peerClosedFirst reports whether the kernel has received the peer's FIN
+// or reset: the close about to be made is passive.
+func peerClosedFirst(c net.Conn) bool {
+	tc, ok := netconn.Find[*net.TCPConn](c)
+	if !ok {
+		return false
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	state, err := sockopt.State(raw)
+	if err != nil {
+		return false
+	}
+	switch state {
+	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
+		return true
+	}
+	return false
 }

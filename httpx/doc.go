@@ -14,15 +14,38 @@
 //     net/http closes its connection.
 //   - Clients that disable keep-alive open one connection per request.
 //
-// NewTransport and NewClient make the right behaviour the default: the
-// idle cap per host equals the connection cap per host, response bodies
-// closed early are drained (up to a byte and a time limit) so their
-// connection goes back to the pool, a replayable request that failed on a
-// reused connection the server had just closed is sent once more, and
-// every connection's birth, use and close — by reason and by which side
-// closed first — is counted in Stats and reported as OpenTelemetry
-// metrics (http.client.open_connections, http.client.connection.duration,
-// keepconn.connection.closed{reason, side}). Wrap gives an existing
+// New and NewClient make the right behaviour the default: the idle cap
+// per host equals the connection cap per host, response bodies closed
+// early are drained (up to a byte and a time limit) so their connection
+// goes back to the pool, a replayable request that failed on a reused
+// connection the server had just closed is sent once more, dials have a
+// connect timeout, and a host that refuses connections is probed by one
+// dial at a time with a backoff instead of a dial per request. Every
+// connection's birth, use and close — by reason and by which side closed
+// first — is counted in Stats (keepconn's shared vocabulary) and reported
+// as OpenTelemetry metrics (http.client.open_connections,
+// http.client.connection.duration, keepconn.connection.opened,
+// keepconn.connection.closed{keepconn.close.reason, keepconn.close.side},
+// each with server.address and server.port). Wrap gives an existing
 // RoundTripper the same guarantees. ConfigureServer sets up an
 // *http.Server so that clients, not the server, close idle connections.
+//
+// # Configuration
+//
+// keepconn's packages that own sockets take a Config struct (as
+// database/sql, pgx and go-redis users expect); wrappers take options.
+// httpx's Config documents every zero value; the defaults are exported
+// constants, and an invalid value is a *ConfigError (keepconn.ConfigError)
+// from New, Wrap or NewClient naming the field, "httpx.Config.<name>".
+//
+// # Counting from evidence
+//
+// A close's side comes from the kernel's TCP state at the close; its
+// reason from what the Transport did (a lifetime, CloseIdleConnections, a
+// drain it gave up), from the peer (its FIN or reset already received:
+// PeerClosed), or, for an idle connection net/http closes on its own, from
+// the net/http code that closes it (its idle timer, its idle cap). A
+// connection older than Config.MaxConnLifetime is not reused: its next
+// request asks the server to close it, and an idle one is closed at its
+// deadline.
 package httpx

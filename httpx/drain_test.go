@@ -19,7 +19,7 @@ func TestDrainLimit(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			const n = 100
 			ts := startServer(t, "127.0.0.1:0", 1<<20, nil)
-			tr := httpx.NewTransport()
+			tr := httpx.MustNew(httpx.Config{})
 			defer tr.Close()
 			url := ts.URL
 			if chunked {
@@ -44,7 +44,7 @@ func TestDrainLimit(t *testing.T) {
 func TestDrainChunkedWithinLimit(t *testing.T) {
 	const n = 200
 	ts := startServer(t, "127.0.0.1:0", 16<<10, nil)
-	tr := httpx.NewTransport()
+	tr := httpx.MustNew(httpx.Config{})
 	defer tr.Close()
 	if res := load(&http.Client{Transport: tr}, ts.URL+"/?chunked=1", n, 1, false); res.errs != 0 {
 		t.Fatalf("%d requests failed, first: %v", res.errs, res.firstErr)
@@ -65,7 +65,7 @@ func TestDrainTimeout(t *testing.T) {
 		})
 	})
 	defer close(release)
-	tr := httpx.NewTransport(httpx.WithDrainTimeout(50 * time.Millisecond))
+	tr := httpx.MustNew(httpx.Config{DrainTimeout: 50 * time.Millisecond})
 	defer tr.Close()
 	resp, err := (&http.Client{Transport: tr}).Get(ts.URL)
 	if err != nil {

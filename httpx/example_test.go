@@ -18,7 +18,10 @@ func ExampleNewClient() {
 	}))
 	defer srv.Close()
 
-	client := httpx.NewClient()
+	client, err := httpx.NewClient(httpx.Config{})
+	if err != nil {
+		panic(err)
+	}
 	defer client.CloseIdleConnections()
 	for range 10 {
 		resp, err := client.Get(srv.URL)
@@ -28,7 +31,7 @@ func ExampleNewClient() {
 		resp.Body.Close() // unread: net/http alone would close the connection
 	}
 	s := client.Transport.(*httpx.Transport).Stats()
-	fmt.Printf("requests %d, connections %d, reused %d, drained %d\n", s.Requests, s.Opened, s.Reused, s.Drained)
+	fmt.Printf("requests %d, connections %d, reused %d, drained %d\n", s.Acquisitions, s.Opened, s.Reused, s.Drained)
 	// Output: requests 10, connections 1, reused 9, drained 10
 }
 
@@ -36,7 +39,7 @@ func ExampleNewClient() {
 // as it was.
 func ExampleWrap() {
 	churning := &http.Transport{DisableKeepAlives: true, MaxIdleConnsPerHost: 2}
-	tr := httpx.Wrap(churning, httpx.WithMaxConnsPerHost(100))
+	tr := httpx.MustWrap(churning, httpx.Config{MaxConnsPerHost: 100})
 	defer tr.Close()
 	ht := tr.HTTPTransport()
 	fmt.Println("keep-alive off:", ht.DisableKeepAlives, "idle per host:", ht.MaxIdleConnsPerHost)

@@ -1,14 +1,11 @@
 package httpx_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keepconn/keepconn/internal/sockdiag"
 )
 
 // testServer is an in-process HTTP server that counts what clients do.
@@ -130,60 +129,47 @@ func get(ctx context.Context, client *http.Client, url string, readBody bool) er
 
 // timeWait counts the kernel's TIME_WAIT sockets of this network
 // namespace towards port (client side: remote port) and from port (server
-// side: local port), from /proc/net/tcp and /proc/net/tcp6.
+// side: local port), in one sock_diag listing from the calling thread.
 func timeWait(t testing.TB, port int) (client, server int) {
 	t.Helper()
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		c, s, err := timeWaitIn(f, port)
-		if err != nil {
-			t.Fatal(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := sockdiag.Collect(ctx, sockdiag.TimeWait, func(s sockdiag.Socket) {
+		if s.State != sockdiag.StateTimeWait {
+			return
 		}
-		client += c
-		server += s
+		if int(s.Remote.Port()) == port {
+			client++
+		}
+		if int(s.Local.Port()) == port {
+			server++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return client, server
 }
 
-func timeWaitIn(path string, port int) (client, server int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return 0, 0, nil
-		}
-		return 0, 0, err
-	}
-	defer f.Close()
-	hexPort := fmt.Sprintf(":%04X", port)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 4 || fields[3] != "06" {
-			continue
-		}
-		if strings.HasSuffix(fields[2], hexPort) {
-			client++
-		}
-		if strings.HasSuffix(fields[1], hexPort) {
-			server++
-		}
-	}
-	return client, server, sc.Err()
-}
+// closingMask selects the states of a socket that closed first and waits
+// for the peer's FIN: FIN_WAIT1, FIN_WAIT2, CLOSING.
+const closingMask = 1<<sockdiag.StateFinWait1 | 1<<sockdiag.StateFinWait2 | 1<<sockdiag.StateClosing
 
 // settledTimeWait waits (at most 10 s) until no client socket towards
-// port is still closing (FIN_WAIT1/2, CLOSING: the server has not closed
-// its side yet), then counts the client side's TIME_WAIT sockets.
+// port is still closing (the server has not closed its side yet), then
+// counts the client side's TIME_WAIT sockets.
 func settledTimeWait(t testing.TB, port int) int {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		closing := 0
-		for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-			n, err := countStates(f, port, "04", "05", "0B")
-			if err != nil {
-				t.Fatal(err)
+		_, err := sockdiag.Collect(context.Background(), closingMask, func(s sockdiag.Socket) {
+			if int(s.Remote.Port()) == port && closingMask&(1<<s.State) != 0 {
+				closing++
 			}
-			closing += n
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		if closing == 0 || time.Now().After(deadline) {
 			tw, _ := timeWait(t, port)
@@ -191,29 +177,4 @@ func settledTimeWait(t testing.TB, port int) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// countStates counts client sockets towards port in the given states.
-func countStates(path string, port int, states ...string) (int, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	hexPort := fmt.Sprintf(":%04X", port)
-	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 4 || !strings.HasSuffix(f[2], hexPort) {
-			continue
-		}
-		for _, s := range states {
-			if f[3] == s {
-				n++
-			}
-		}
-	}
-	return n, nil
 }

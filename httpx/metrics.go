@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/keepconn/keepconn"
 	"github.com/keepconn/keepconn/internal/telemetry"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -26,7 +27,7 @@ var (
 // counters from one callback. Instrument errors go to otel.Handle; the
 // Transport then works without (some) metrics.
 func (t *Transport) registerMetrics() (*instruments, metric.Registration) {
-	meter := telemetry.Meter(t.cfg.meterProvider)
+	meter := telemetry.Meter(t.cfg.MeterProvider)
 	inst, err := newInstruments(meter)
 	if err != nil {
 		otel.Handle(err)
@@ -63,20 +64,23 @@ func newInstruments(m metric.Meter) (*instruments, error) {
 	return inst, nil
 }
 
+// observe reports the tracked destinations; a destination that left the
+// table (see MaxTrackedHosts) is no longer reported.
 func (t *Transport) observe(o metric.Observer, inst *instruments) {
-	for _, h := range t.hosts.all() {
+	hosts, _ := t.hosts.all(t)
+	for _, h := range hosts {
 		base := h.attrs.ToSlice()
 		open, inUse := h.open.Load(), h.inUse.Load()
 		inUse = max(min(inUse, open), 0)
 		o.ObserveInt64(inst.openConn, inUse, metric.WithAttributes(append(base, stateActive)...))
 		o.ObserveInt64(inst.openConn, open-inUse, metric.WithAttributes(append(base, stateIdle)...))
-		inst.churn.Observe(o, telemetry.Churn{
-			Opened:       h.opened.Load(),
-			DialErrors:   h.dialErrors.Load(),
-			AddrNotAvail: h.addrNotAvail.Load(),
-			Open:         open,
-			Closes:       h.closes.Snapshot(),
-		}, base...)
+		var churn telemetry.Churn
+		var cs keepconn.ConnStats
+		h.dials.AddTo(&cs)
+		churn.Opened, churn.DialErrors, churn.AddrNotAvail = cs.Opened, cs.DialErrors, cs.AddrNotAvail
+		churn.Open = open
+		churn.Closes = h.closes.Snapshot()
+		inst.churn.Observe(o, churn, base...)
 	}
 }
 

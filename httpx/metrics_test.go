@@ -22,14 +22,14 @@ func TestMetricsUnderOtelhttp(t *testing.T) {
 
 	const n = 300
 	ts := startServer(t, "127.0.0.1:0", bodySize, nil)
-	tr := httpx.NewTransport(httpx.WithMeterProvider(mp), httpx.WithMaxConnsPerHost(4))
+	tr := httpx.MustNew(httpx.Config{MeterProvider: mp, MaxConnsPerHost: 4})
 	client := &http.Client{Transport: otelhttp.NewTransport(tr, otelhttp.WithMeterProvider(mp))}
 	// Bodies closed unread: drained through otelhttp's body wrapper.
 	if res := load(client, ts.URL, n, 4, false); res.errs != 0 {
 		t.Fatalf("%d failed, first: %v", res.errs, res.firstErr)
 	}
 	s := tr.Stats()
-	if s.Opened > 4 || s.Drained != n || s.Requests != n {
+	if s.Opened > 4 || s.Drained != n || s.Acquisitions != n {
 		t.Fatalf("under otelhttp: %+v", s)
 	}
 	defer tr.Close()
@@ -63,7 +63,7 @@ func TestOpenConnectionsByState(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer mp.Shutdown(context.Background())
 	ts := startServer(t, "127.0.0.1:0", bodySize, nil)
-	tr := httpx.NewTransport(httpx.WithMeterProvider(mp))
+	tr := httpx.MustNew(httpx.Config{MeterProvider: mp})
 	defer tr.Close()
 	resp, err := (&http.Client{Transport: tr}).Get(ts.URL) // body open: connection active
 	if err != nil {

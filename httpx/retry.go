@@ -16,7 +16,7 @@ import (
 // replayed, or any request of which nothing was written yet and whose body
 // (if any) can be replayed. A POST without GetBody is never sent twice.
 func (t *Transport) shouldRetry(req *http.Request, x *exchange, err error) bool {
-	if t.cfg.noRetry || !x.reused || x.gotConns != 1 || req.Context().Err() != nil {
+	if t.cfg.DisableRetry || !x.reused || x.getConns > 1 || x.gotConns != 1 || req.Context().Err() != nil {
 		return false
 	}
 	if !closedByPeer(err) {

@@ -23,7 +23,7 @@ import (
 func TestServerIdleTimeout(t *testing.T) {
 	const bursts, perBurst, workers = 10, 500, 16
 	ts := startServer(t, "127.0.0.1:0", 512, func(s *http.Server) { s.IdleTimeout = time.Second })
-	tr := httpx.NewTransport()
+	tr := httpx.MustNew(httpx.Config{})
 	defer tr.Close()
 	client := &http.Client{Transport: tr}
 	var getFails, postFails atomic.Int64
@@ -145,7 +145,7 @@ func TestRetryRule(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &flaky{wroteHeaders: c.wroteHeaders}
-			tr := httpx.Wrap(f)
+			tr := httpx.MustWrap(f, httpx.Config{})
 			defer tr.Close()
 			resp, err := tr.RoundTrip(c.req)
 			if err == nil {
@@ -158,8 +158,8 @@ func TestRetryRule(t *testing.T) {
 			if (err == nil) != c.retried {
 				t.Fatalf("err = %v", err)
 			}
-			if s := tr.Stats(); s.Retries != want-1 || s.Requests != 1 {
-				t.Fatalf("Retries = %d, Requests = %d", s.Retries, s.Requests)
+			if s := tr.Stats(); s.Retries != want-1 || s.Acquisitions != want {
+				t.Fatalf("Retries = %d, Acquisitions = %d", s.Retries, s.Acquisitions)
 			}
 		})
 	}
@@ -172,10 +172,10 @@ func TestRetryOnceAndNotCancelled(t *testing.T) {
 		return nil, io.ErrUnexpectedEOF
 	})
 	var calls atomic.Int64
-	tr := httpx.Wrap(roundTripFunc(func(req *http.Request) (*http.Response, error) {
+	tr := httpx.MustWrap(roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		calls.Add(1)
 		return always(req)
-	}))
+	}), httpx.Config{})
 	defer tr.Close()
 	req, _ := http.NewRequest(http.MethodGet, "http://example.invalid/", nil)
 	if _, err := tr.RoundTrip(req); !errors.Is(err, io.ErrUnexpectedEOF) || calls.Load() != 2 {

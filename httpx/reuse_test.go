@@ -22,7 +22,7 @@ func TestReuseBodiesRead(t *testing.T) {
 	netnstest.Run(t, netnstest.Config{}, func(t *testing.T) {
 		const n = 20000
 		ts := startServer(t, "127.0.0.1:8081", bodySize, nil)
-		tr := httpx.NewTransport()
+		tr := httpx.MustNew(httpx.Config{})
 		defer tr.Close()
 		res := load(&http.Client{Transport: tr}, ts.URL, n, concurrency, true)
 		if res.errs != 0 {
@@ -30,8 +30,8 @@ func TestReuseBodiesRead(t *testing.T) {
 		}
 		s := tr.Stats()
 		checkDials(t, s, ts, n)
-		if s.Requests != n || s.Reused < n-s.Opened {
-			t.Errorf("Requests = %d, Reused = %d; want %d and at least %d", s.Requests, s.Reused, n, n-s.Opened)
+		if s.Acquisitions != n+s.Retries || s.Reused < n-s.Opened {
+			t.Errorf("Acquisitions = %d, Reused = %d; want %d and at least %d", s.Acquisitions, s.Reused, n+s.Retries, n-s.Opened)
 		}
 		tr.CloseIdleConnections()
 		tw := settledTimeWait(t, ts.Port)
@@ -71,7 +71,7 @@ func TestReuseBodiesClosedUnread(t *testing.T) {
 			n = 4000
 		}
 		ts := startServer(t, "127.0.0.1:8083", bodySize, nil)
-		tr := httpx.NewTransport()
+		tr := httpx.MustNew(httpx.Config{})
 		defer tr.Close()
 		if res := load(&http.Client{Transport: tr}, ts.URL, n, concurrency, false); res.errs != 0 {
 			t.Fatalf("httpx: %d requests failed, first: %v", res.errs, res.firstErr)

@@ -2,12 +2,14 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/keepconn/keepconn/internal/netconn"
 	"github.com/keepconn/keepconn/internal/telemetry"
 )
 
@@ -19,14 +21,16 @@ import (
 // (which the request's context keeps pointing to after RoundTrip returns)
 // must stay valid and unchanged forever: it is set once when the exchange is
 // created and never written again. Only exchanges whose hooks provably run
-// inside the base's RoundTrip are recycled (see pooled).
+// inside the base's RoundTrip are recycled (see getExchange).
 type exchange struct {
 	t            *Transport
 	trace        httptrace.ClientTrace
-	getConnAt    time.Time
-	conn         *conn // nil when the connection is not one we dialed
-	gotConns     int32 // GotConn calls: above 1 means the base retried
-	reused       bool  // the last connection handed out had been used before
+	sent         *http.Request // the request given to the base
+	waitStart    time.Time     // set when GetConn found the host at its cap
+	conn         *conn         // nil when the connection is not one we dialed
+	getConns     int32         // GetConn calls: above 1 means the base retried
+	gotConns     int32         // GotConn calls
+	reused       bool          // the last connection handed out had served before
 	wroteHeaders atomic.Bool
 
 	// bgCtx is context.Background() with the trace, built once for a
@@ -45,40 +49,32 @@ var exchangePool = sync.Pool{New: func() any { return newExchange(false) }}
 // req; it honours req's context like the base transport does.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	x, pooled := t.getExchange(req)
-	sent, traced := req, x.withTrace(req)
-	resp, err := t.base.RoundTrip(traced)
+	sent := req
+	x.sent = x.withTrace(req)
+	resp, err := t.base.RoundTrip(x.sent)
 	if err != nil && t.shouldRetry(req, x, err) {
 		if retryReq, ok := replay(req); ok {
 			x.retry()
-			t.retries.Add(1)
-			sent, traced = retryReq, x.withTrace(retryReq)
-			resp, err = t.base.RoundTrip(traced)
+			t.count.retries.Add(1)
+			sent, x.sent = retryReq, x.withTrace(retryReq)
+			resp, err = t.base.RoundTrip(x.sent)
 		}
 	}
-	t.requests.Add(1)
-	if x.gotConns > 1 {
-		t.retries.Add(int64(x.gotConns - 1))
+	if x.getConns > 1 {
+		t.count.retries.Add(int64(x.getConns - 1)) // the base's own retries
 	}
-	c := x.conn
+	c, traced := x.conn, x.sent
 	if pooled {
 		// The tuned base calls GetConn and GotConn only from within its
 		// RoundTrip, and WroteHeaders is not set: nothing touches x now.
-		x.conn = nil
+		x.conn, x.sent = nil, nil
 		exchangePool.Put(x)
 	}
 	if err != nil {
-		if c != nil {
-			c.markReason(telemetry.ReasonBroken)
-			c.release()
-		}
+		t.failed(c)
 		return nil, err
 	}
-	if resp.Close {
-		t.closeResponses.Add(1)
-		if c != nil {
-			c.markReason(telemetry.ReasonClosed)
-		}
-	}
+	t.responded(c, resp)
 	if resp.Request == traced {
 		// The request as the caller sent it, as http.Transport returns it:
 		// the context with our trace stays inside RoundTrip.
@@ -86,6 +82,30 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	wrapBody(t, c, resp)
 	return resp, nil
+}
+
+// failed ends a failed attempt on c. An HTTP/1 connection is closed by
+// net/http after an error on it: broken, unless the peer had closed it
+// first. An HTTP/2 connection serves other streams and lives on.
+func (t *Transport) failed(c *conn) {
+	if c == nil {
+		return
+	}
+	if !c.h2.Load() {
+		c.markReason(telemetry.ReasonBroken, false)
+	}
+	c.release()
+}
+
+// responded notes what the response says of its connection.
+func (t *Transport) responded(c *conn, resp *http.Response) {
+	if resp.Close {
+		t.count.closeResponses.Add(1)
+		if c != nil && !c.h2.Load() {
+			// net/http closes it after the body: at the server's request.
+			c.markReason(telemetry.ReasonClosed, false)
+		}
+	}
 }
 
 // getExchange returns the exchange for req, and whether it comes from (and
@@ -111,9 +131,8 @@ func (t *Transport) getExchange(req *http.Request) (*exchange, bool) {
 	}
 	x := exchangePool.Get().(*exchange)
 	x.t = t
-	x.getConnAt = time.Time{}
-	x.conn = nil
-	x.gotConns = 0
+	x.waitStart = time.Time{}
+	x.getConns, x.gotConns = 0, 0
 	x.reused = false
 	if x.bgCtx == nil {
 		x.bgCtx = httptrace.WithClientTrace(context.Background(), &x.trace)
@@ -125,7 +144,7 @@ func (t *Transport) getExchange(req *http.Request) (*exchange, bool) {
 // request's headers were written: only for a request that may be retried
 // and is not idempotent.
 func (t *Transport) needWroteHeaders(req *http.Request) bool {
-	return !t.cfg.noRetry && hasReplayableBody(req) && !isIdempotent(req)
+	return !t.cfg.DisableRetry && hasReplayableBody(req) && !isIdempotent(req)
 }
 
 func newExchange(wroteHeaders bool) *exchange {
@@ -146,7 +165,15 @@ func (x *exchange) withTrace(req *http.Request) *http.Request {
 	return req.WithContext(httptrace.WithClientTrace(parent, &x.trace))
 }
 
-func (x *exchange) onGetConn(string) { x.getConnAt = time.Now() }
+// onGetConn runs when the base looks for a connection. A request that
+// finds its host at the connection cap with no connection free will wait
+// for one: only then is the clock read.
+func (x *exchange) onGetConn(hostPort string) {
+	x.getConns++
+	if h := x.t.hosts.find(hostPort); h != nil && h.atCap(x.t.maxPerHost) {
+		x.waitStart = time.Now()
+	}
+}
 
 func (x *exchange) onWroteHeaders() { x.wroteHeaders.Store(true) }
 
@@ -154,30 +181,53 @@ func (x *exchange) onWroteHeaders() { x.wroteHeaders.Store(true) }
 // is written.
 func (x *exchange) onGotConn(info httptrace.GotConnInfo) {
 	x.gotConns++
-	x.reused = info.Reused
 	t := x.t
-	if info.Reused {
-		t.reused.Add(1)
-	} else if !x.getConnAt.IsZero() {
-		t.waitCount.Add(1)
-		t.waitNanos.Add(int64(time.Since(x.getConnAt)))
+	if !x.waitStart.IsZero() {
+		t.count.waitCount.Add(1)
+		t.count.waitNanos.Add(int64(time.Since(x.waitStart)))
+		x.waitStart = time.Time{}
 	}
 	if x.conn != nil {
 		x.conn.release() // the base retried on another connection
 	}
-	x.conn = connOf(info.Conn)
-	if x.conn != nil {
-		x.conn.acquire()
+	c, _ := netconn.Find[*conn](info.Conn)
+	x.conn = c
+	x.reused = info.Reused
+	if c != nil {
+		if c.served.Load() == 0 {
+			c.learnProtocol(info)
+		}
+		x.reused = c.acquire()
+		if c.expired.Load() && !c.h2.Load() && x.sent != nil {
+			x.sent.Close = true // the server closes it after this response
+		}
+	}
+	t.count.acquisitions.Add(1)
+	if x.reused {
+		t.count.reused.Add(1)
+	}
+}
+
+// learnProtocol notes, at the connection's first use, whether it speaks
+// HTTP/2 (ALPN "h2"), whose streams share it.
+func (c *conn) learnProtocol(info httptrace.GotConnInfo) {
+	if tc, ok := info.Conn.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		if c.h2.CompareAndSwap(false, true) {
+			c.h.h2.Add(1)
+		}
 	}
 }
 
 // retry resets the per-attempt state before a second attempt.
 func (x *exchange) retry() {
+	if x.getConns > 1 {
+		x.t.count.retries.Add(int64(x.getConns - 1)) // the base's own retries
+	}
 	if x.conn != nil {
 		x.conn.release()
 	}
 	x.conn = nil
-	x.gotConns = 0
+	x.getConns, x.gotConns = 0, 0
 	x.reused = false
 	x.wroteHeaders.Store(false)
 }

@@ -4,32 +4,48 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/keepconn/keepconn/internal/telemetry"
+	"github.com/keepconn/keepconn"
 )
 
-// Stats is a snapshot of a Transport's counters, in keepconn's shared churn
-// vocabulary plus what only an HTTP client knows. Connection fields count
-// the connections the Transport dialed, over all destinations; they stay
-// zero when Wrap wraps a RoundTripper whose dials it cannot see.
+// Stats is a snapshot of a Transport's counters: keepconn's shared churn
+// vocabulary (keepconn.PoolStats, whose fields mean the same in every
+// keepconn package) plus what only an HTTP client knows. Connection fields
+// count the connections the Transport dialed, over all destinations; they
+// stay zero when Wrap wraps a RoundTripper whose dials it cannot see.
+//
+// In HTTP terms, the shared fields mean:
+//
+//   - Acquisitions: connections handed to requests (httptrace GotConn):
+//     one per request that got a connection, and one more for each
+//     retry, by net/http or by the Transport, that got one.
+//   - Reused: acquisitions served by a connection that had served one
+//     before. An HTTP/2 connection serves many requests at once, one
+//     stream each: every stream after its first is Reused.
+//   - WaitCount, WaitDuration: requests that found their host at
+//     MaxConnsPerHost, every HTTP/1 connection busy and none speaking
+//     HTTP/2, and so waited for a dial at the cap or for a connection to
+//     be freed; the time from then until they got one.
+//   - Timeouts: always 0 for now: net/http does not say when a request
+//     gave up while waiting for a connection.
+//   - Closed: connections closed by CloseIdleConnections, Close, an
+//     upgraded (101) connection the application closed, or a
+//     "Connection: close" response.
+//   - PeerClosed: the server's FIN or reset came first, found by the
+//     kernel's TCP state at close (an idle connection the server closed,
+//     one found closed on reuse, one reset mid-request).
+//   - BrokenClosed: net/http closed a connection the server had not
+//     closed, after an error on it, an aborted drain, or for a reason it
+//     does not tell.
 type Stats struct {
-	// Status.
-	Open    int64 // connections open now
-	InUse   int64 // open connections serving a request now
-	Idle    int64 // open connections waiting for a request
-	MaxOpen int   // connection cap per host (0 when unknown)
+	keepconn.PoolStats
 
-	// Connection counters.
-	Opened       int64 // dials that succeeded
-	DialErrors   int64 // dials that failed, EADDRNOTAVAIL included
-	AddrNotAvail int64 // dials that failed with EADDRNOTAVAIL (no local port left)
-
-	// Request counters.
-	Requests     int64         // round trips finished, failed ones included
-	Reused       int64         // connections handed out that had served a request before (httptrace GotConnInfo.Reused)
-	WaitCount    int64         // requests that had to wait for a new or freed connection
-	WaitDuration time.Duration // total time those requests waited
-	Retries      int64         // requests sent again after a reused connection turned out closed
-
+	// MaxConnsPerHost is the connection cap per host (0 when unknown): a
+	// per-host cap, so not the shared MaxOpen.
+	MaxConnsPerHost int
+	// Retries counts requests sent again: the Transport's own retries
+	// (after a reused connection turned out closed) and net/http's,
+	// whether or not the new attempt's dial succeeded.
+	Retries int64
 	// ConnectionCloseResponses counts responses after which the connection
 	// could not be reused ("Connection: close", HTTP/1.0).
 	ConnectionCloseResponses int64
@@ -40,70 +56,49 @@ type Stats struct {
 	// the drain limit or slower than the drain timeout: their connection
 	// was closed.
 	DrainAborted int64
-
-	// Closes by reason.
-	Closed            int64 // CloseIdleConnections, Connection: close, or closed by the caller
-	MaxIdleClosed     int64 // the idle cap per host was full
-	MaxIdleTimeClosed int64 // idle longer than the idle timeout
-	MaxLifetimeClosed int64 // always zero: net/http has no connection lifetime
-	BrokenClosed      int64 // closed while a request was using it (errors, aborted drains)
-	PeerClosed        int64 // the server had closed it first
-
-	// Closes by side.
-	ActiveCloses   int64 // this host closed first: a TIME_WAIT stays here 60 s
-	PassiveCloses  int64 // the server closed first: no TIME_WAIT here
-	AbortiveCloses int64 // closed with an RST: no TIME_WAIT anywhere
+	// DialWaits counts dials that waited for another request's probe dial
+	// to a host with no open connection or a failed last dial, instead of
+	// dialing too.
+	DialWaits int64
+	// DialBackoffs counts dials refused during a backoff after repeated
+	// failures (the request failed with ErrDialBackoff).
+	DialBackoffs int64
+	// Hosts is the number of destinations tracked now (see
+	// MaxTrackedHosts).
+	Hosts int
 }
 
 // counters are the Transport-wide request counters.
 type counters struct {
-	requests, reused, waitCount, waitNanos, retries atomic.Int64
-	closeResponses, drained, drainAborted           atomic.Int64
+	acquisitions, reused, waitCount, waitNanos, retries atomic.Int64
+	closeResponses, drained, drainAborted               atomic.Int64
+	dialWaits, dialBackoffs                             atomic.Int64
 }
 
 // Stats returns the Transport's counters. Safe to call at any time.
 func (t *Transport) Stats() Stats {
+	c := &t.count
 	s := Stats{
-		Requests:                 t.requests.Load(),
-		Reused:                   t.reused.Load(),
-		WaitCount:                t.waitCount.Load(),
-		WaitDuration:             time.Duration(t.waitNanos.Load()),
-		Retries:                  t.retries.Load(),
-		ConnectionCloseResponses: t.closeResponses.Load(),
-		Drained:                  t.drained.Load(),
-		DrainAborted:             t.drainAborted.Load(),
+		Retries:                  c.retries.Load(),
+		ConnectionCloseResponses: c.closeResponses.Load(),
+		Drained:                  c.drained.Load(),
+		DrainAborted:             c.drainAborted.Load(),
+		DialWaits:                c.dialWaits.Load(),
+		DialBackoffs:             c.dialBackoffs.Load(),
 	}
-	if t.tuned != nil {
-		s.MaxOpen = t.tuned.MaxConnsPerHost
-	}
-	var closes telemetry.CloseCounts
-	for _, h := range t.hosts.all() {
-		s.Opened += h.opened.Load()
-		s.DialErrors += h.dialErrors.Load()
-		s.AddrNotAvail += h.addrNotAvail.Load()
-		s.Open += h.open.Load()
+	s.Acquisitions = c.acquisitions.Load()
+	s.Reused = c.reused.Load()
+	s.WaitCount = c.waitCount.Load()
+	s.WaitDuration = time.Duration(c.waitNanos.Load())
+	s.MaxConnsPerHost = int(t.maxPerHost)
+	hosts, retired := t.hosts.all(t)
+	s.ConnStats = retired
+	for _, h := range hosts {
+		h.addTo(&s.ConnStats)
 		s.InUse += h.inUse.Load()
-		c := h.closes.Snapshot()
-		for r := range c {
-			for side := range c[r] {
-				closes[r][side] += c[r][side]
-			}
-		}
 	}
-	s.InUse = min(s.InUse, s.Open)
+	s.Hosts = len(hosts)
+	s.InUse = max(min(s.InUse, s.Open), 0)
 	s.Idle = s.Open - s.InUse
-	s.fillCloses(closes)
 	return s
-}
-
-func (s *Stats) fillCloses(c telemetry.CloseCounts) {
-	s.Closed = c.ByReason(telemetry.ReasonClosed)
-	s.MaxIdleClosed = c.ByReason(telemetry.ReasonMaxIdle)
-	s.MaxIdleTimeClosed = c.ByReason(telemetry.ReasonMaxIdleTime)
-	s.MaxLifetimeClosed = c.ByReason(telemetry.ReasonMaxLifetime)
-	s.BrokenClosed = c.ByReason(telemetry.ReasonBroken)
-	s.PeerClosed = c.ByReason(telemetry.ReasonPeerClosed)
-	s.ActiveCloses = c.BySide(telemetry.SideActive)
-	s.PassiveCloses = c.BySide(telemetry.SidePassive)
-	s.AbortiveCloses = c.BySide(telemetry.SideAbortive)
 }

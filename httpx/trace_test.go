@@ -16,7 +16,7 @@ import (
 // Transport's, and the response carries the request the caller sent.
 func TestCallerTraceAndResponseRequest(t *testing.T) {
 	ts := startServer(t, "127.0.0.1:0", bodySize, nil)
-	tr := httpx.NewTransport()
+	tr := httpx.MustNew(httpx.Config{})
 	defer tr.Close()
 	var gets, gots atomic.Int64
 	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
@@ -46,7 +46,7 @@ func TestCallerTraceAndResponseRequest(t *testing.T) {
 	if want := int64((n + 1) / 2); gets.Load() != want || gots.Load() != want {
 		t.Errorf("caller's hooks: GetConn %d, GotConn %d times, want %d", gets.Load(), gots.Load(), want)
 	}
-	if s := tr.Stats(); s.Requests != n || s.Reused != n-1 || s.InUse != 0 || s.Open != 1 {
+	if s := tr.Stats(); s.Acquisitions != n || s.Reused != n-1 || s.InUse != 0 || s.Open != 1 {
 		t.Errorf("Stats = %+v, want %d requests, %d reused, 1 open, none in use", s, n, n-1)
 	}
 }
@@ -55,7 +55,7 @@ func TestCallerTraceAndResponseRequest(t *testing.T) {
 // counted once each and leave no connection marked in use.
 func TestContextOfResponseReused(t *testing.T) {
 	ts := startServer(t, "127.0.0.1:0", bodySize, nil)
-	tr := httpx.NewTransport(httpx.WithMaxConnsPerHost(4))
+	tr := httpx.MustNew(httpx.Config{MaxConnsPerHost: 4})
 	defer tr.Close()
 	const workers, each = 8, 50
 	var wg sync.WaitGroup
@@ -82,7 +82,7 @@ func TestContextOfResponseReused(t *testing.T) {
 	}
 	wg.Wait()
 	s := tr.Stats()
-	if s.Requests != workers*each || s.InUse != 0 || s.Reused+s.Opened < s.Requests-s.Retries {
+	if s.Acquisitions != workers*each+s.Retries || s.InUse != 0 || s.Reused+s.Opened < s.Acquisitions {
 		t.Errorf("Stats = %+v after %d requests", s, workers*each)
 	}
 }

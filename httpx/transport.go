@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/keepconn/keepconn/dialer"
@@ -13,25 +12,28 @@ import (
 )
 
 // Transport is an http.RoundTripper that keeps its connections: it dials
-// through a keepconn dialer, keeps as many idle connections per host as it
-// lets run at once, drains response bodies that were closed unread so their
-// connection can be reused, retries a replayable request once when a reused
-// connection turns out to be closed by the server, and counts all of it.
+// through a keepconn dialer behind a per-host dial gate, keeps as many
+// idle connections per host as it lets run at once, drains response
+// bodies that were closed unread so their connection can be reused,
+// retries a replayable request once when a reused connection turns out to
+// be closed by the server, and counts all of it.
 //
 // A Transport is safe for concurrent use. Create it once and share it, as
 // with http.Transport.
 type Transport struct {
-	cfg    config
+	cfg    Config
 	base   http.RoundTripper
 	tuned  *http.Transport // the transport we own and dial for; nil for a foreign base
-	dialer *dialer.Dialer  // nil when the base dials by itself or we were given one
+	dialer *dialer.Dialer  // nil when the base dials by itself
 	ownDlr bool
+	epoch  time.Time // the monotonic clock's origin for now()
 
-	hosts hostTable
-	counters
-	inst        *instruments
-	metrics     metric.Registration
-	closingIdle atomic.Int32
+	maxPerHost int64 // the tuned transport's MaxConnsPerHost; 0: unknown
+
+	hosts   hostTable
+	count   counters
+	inst    *instruments
+	metrics metric.Registration
 }
 
 var (
@@ -39,49 +41,41 @@ var (
 	_ interface{ CloseIdleConnections() } = (*Transport)(nil)
 )
 
-// New returns a Transport over a tuned *http.Transport, or a *ConfigError
-// naming the option and value that are invalid.
-func New(opts ...Option) (*Transport, error) {
-	return newTransport(nil, opts)
-}
-
-// NewTransport is New for options known to be valid: it panics with the
-// *ConfigError where New would return it (like regexp.MustCompile).
+// New returns a Transport over a tuned *http.Transport, or a
+// *ConfigError naming the Config field and value that are invalid.
 //
-// The tuned transport dials through a keepconn dialer, allows
-// DefaultMaxConnsPerHost connections per host and keeps as many idle,
-// closes idle connections after DefaultIdleConnTimeout, and speaks HTTP/2
-// to servers that offer it over TLS.
-func NewTransport(opts ...Option) *Transport {
-	return must(New(opts...))
-}
+// The tuned transport dials through a keepconn dialer (Config.Dialer, or
+// one of its own from Config.DialerConfig), allows MaxConnsPerHost
+// connections per host and keeps as many idle, closes idle connections
+// after IdleConnTimeout, and speaks HTTP/2 to servers that offer it over
+// TLS.
+func New(cfg Config) (*Transport, error) { return newTransport(nil, cfg) }
+
+// MustNew is New for a Config known to be valid: it panics with the
+// *ConfigError where New would return it (like regexp.MustCompile).
+func MustNew(cfg Config) *Transport { return must(New(cfg)) }
 
 // Wrap gives base the same guarantees: bodies drained on Close, one retry
-// of replayable requests on connections the server closed, and the counts.
-// A nil base means a fresh tuned transport, as NewTransport. A
+// of replayable requests on connections the server closed, the dial gate
+// and the counts. A nil base means a fresh tuned transport, as New. A
 // *http.Transport base is cloned, never mutated; the clone gets the
-// per-host caps, keep-alive turned back on, HTTP/2 attempted, and its dials
-// (its own DialContext, or a keepconn dialer when it has none) counted.
-// Any other base (otelhttp, a retrying client) is called as it is;
-// connection counts then stay zero because its dials are not seen, and
-// Reused comes from httptrace. Invalid options make Wrap panic like
-// NewTransport; WrapE returns the error instead.
-func Wrap(base http.RoundTripper, opts ...Option) *Transport {
-	return must(WrapE(base, opts...))
-}
+// per-host caps, keep-alive turned back on, HTTP/2 attempted, and its
+// dials (its own DialContext, or a keepconn dialer when it has none)
+// gated and counted. Any other base (otelhttp, a retrying client) is
+// called as it is; connection counts then stay zero because its dials are
+// not seen, and Reused comes from httptrace.
+func Wrap(base http.RoundTripper, cfg Config) (*Transport, error) { return newTransport(base, cfg) }
 
-// WrapE is Wrap returning invalid options as a *ConfigError.
-func WrapE(base http.RoundTripper, opts ...Option) (*Transport, error) {
-	if base == nil {
-		return newTransport(nil, opts)
+// MustWrap is Wrap that panics on an invalid Config.
+func MustWrap(base http.RoundTripper, cfg Config) *Transport { return must(Wrap(base, cfg)) }
+
+// NewClient returns an *http.Client using New(cfg).
+func NewClient(cfg Config) (*http.Client, error) {
+	t, err := New(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return newTransport(base, opts)
-}
-
-// NewClient returns an *http.Client using NewTransport(opts...). It panics
-// on invalid options like NewTransport.
-func NewClient(opts ...Option) *http.Client {
-	return &http.Client{Transport: NewTransport(opts...)}
+	return &http.Client{Transport: t}, nil
 }
 
 func must(t *Transport, err error) *Transport {
@@ -91,16 +85,13 @@ func must(t *Transport, err error) *Transport {
 	return t
 }
 
-func newTransport(base http.RoundTripper, opts []Option) (*Transport, error) {
-	cfg := defaultConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if err := cfg.validate(); err != nil {
+func newTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		return nil, err
 	}
-	t := &Transport{cfg: cfg}
-	var err error
+	t := &Transport{cfg: cfg, epoch: time.Now()}
+	t.hosts.forget = HostForgetAfter
 	switch b := base.(type) {
 	case nil:
 		err = t.useHTTPTransport(&http.Transport{
@@ -119,6 +110,9 @@ func newTransport(base http.RoundTripper, opts []Option) (*Transport, error) {
 	t.inst, t.metrics = t.registerMetrics()
 	return t, nil
 }
+
+// now is the time since the Transport was created, on the monotonic clock.
+func (t *Transport) now() time.Duration { return time.Since(t.epoch) }
 
 // useHTTPTransport tunes ht (a value we own) and makes it the base.
 func (t *Transport) useHTTPTransport(ht *http.Transport) error {
@@ -140,17 +134,21 @@ func (t *Transport) useHTTPTransport(ht *http.Transport) error {
 	ht.Dial, ht.DialContext = nil, t.dialWith(inner)
 	tuneLimits(ht, t.cfg)
 	t.tuned, t.base = ht, ht
+	t.maxPerHost = int64(ht.MaxConnsPerHost)
 	return nil
 }
 
 func (t *Transport) newDialer() (*dialer.Dialer, error) {
-	if t.cfg.dialer != nil {
-		t.dialer = t.cfg.dialer
+	if t.cfg.Dialer != nil {
+		t.dialer = t.cfg.Dialer
 		return t.dialer, nil
 	}
 	var dc dialer.Config
-	if t.cfg.dialerConfig != nil {
-		dc = *t.cfg.dialerConfig
+	if t.cfg.DialerConfig != nil {
+		dc = *t.cfg.DialerConfig
+	}
+	if dc.ConnectTimeout == 0 {
+		dc.ConnectTimeout = t.cfg.ConnectTimeout
 	}
 	// The Transport reports the same counts per destination.
 	dc.MeterProvider = noop.NewMeterProvider()
@@ -164,17 +162,17 @@ func (t *Transport) newDialer() (*dialer.Dialer, error) {
 
 // tuneLimits makes the idle cap follow the open cap, so no connection a
 // burst needed is closed when the burst ends.
-func tuneLimits(ht *http.Transport, cfg config) {
+func tuneLimits(ht *http.Transport, cfg Config) {
 	ht.DisableKeepAlives = false
 	if ht.MaxConnsPerHost <= 0 {
-		ht.MaxConnsPerHost = cfg.maxConnsPerHost
+		ht.MaxConnsPerHost = cfg.MaxConnsPerHost
 	}
 	ht.MaxIdleConnsPerHost = max(ht.MaxIdleConnsPerHost, ht.MaxConnsPerHost)
 	if ht.MaxIdleConns != 0 && ht.MaxIdleConns < ht.MaxIdleConnsPerHost {
 		ht.MaxIdleConns = 0 // no cap across hosts: the per-host cap governs
 	}
 	if ht.IdleConnTimeout <= 0 {
-		ht.IdleConnTimeout = cfg.idleConnTimeout
+		ht.IdleConnTimeout = cfg.IdleConnTimeout
 	}
 	ht.ForceAttemptHTTP2 = true
 }
@@ -189,16 +187,16 @@ func (t *Transport) HTTPTransport() *http.Transport { return t.tuned }
 func (t *Transport) Dialer() *dialer.Dialer { return t.dialer }
 
 // CloseIdleConnections closes the connections that are idle now; those in
-// use are not interrupted. Safe to call concurrently with requests.
+// use are not interrupted. Their closes count as Closed. Safe to call
+// concurrently with requests.
 func (t *Transport) CloseIdleConnections() {
-	t.closingIdle.Add(1)
-	defer t.closingIdle.Add(-1)
 	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
 	}
 }
 
-// Close closes the idle connections and stops reporting metrics. The
+// Close closes the idle connections, the dialer the Transport created
+// (not one given in Config.Dialer) and stops reporting metrics. The
 // Transport can still be used; Stats keeps counting.
 func (t *Transport) Close() error {
 	t.CloseIdleConnections()

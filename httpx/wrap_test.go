@@ -2,7 +2,6 @@ package httpx_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +15,7 @@ import (
 // never touched.
 func TestWrapDoesNotMutate(t *testing.T) {
 	base := &http.Transport{DisableKeepAlives: true, MaxIdleConns: 10, MaxIdleConnsPerHost: 2}
-	tr := httpx.Wrap(base)
+	tr := httpx.MustWrap(base, httpx.Config{})
 	defer tr.Close()
 	if base.DisableKeepAlives != true || base.MaxIdleConnsPerHost != 2 || base.MaxConnsPerHost != 0 || base.DialContext != nil {
 		t.Fatalf("base changed: %+v", base)
@@ -41,30 +40,11 @@ func TestWrapDoesNotMutate(t *testing.T) {
 }
 
 func TestWrapKeepsBaseMaxConnsPerHost(t *testing.T) {
-	tr := httpx.Wrap(&http.Transport{MaxConnsPerHost: 200})
+	tr := httpx.MustWrap(&http.Transport{MaxConnsPerHost: 200}, httpx.Config{})
 	defer tr.Close()
 	if ht := tr.HTTPTransport(); ht.MaxConnsPerHost != 200 || ht.MaxIdleConnsPerHost != 200 {
 		t.Fatalf("MaxConnsPerHost %d, MaxIdleConnsPerHost %d; want 200 and 200", ht.MaxConnsPerHost, ht.MaxIdleConnsPerHost)
 	}
-}
-
-func TestNewRejectsInvalidOptions(t *testing.T) {
-	for _, o := range []httpx.Option{
-		httpx.WithMaxConnsPerHost(0), httpx.WithIdleConnTimeout(0),
-		httpx.WithDrainLimit(-1), httpx.WithDrainTimeout(-time.Second),
-	} {
-		tr, err := httpx.New(o)
-		var ce *httpx.ConfigError
-		if !errors.As(err, &ce) || tr != nil {
-			t.Errorf("New accepted an invalid option: %v", err)
-		}
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("NewTransport did not panic on an invalid option")
-		}
-	}()
-	httpx.NewTransport(httpx.WithMaxConnsPerHost(-1))
 }
 
 // Over TLS the tuned transport speaks HTTP/2 to a server that offers it:
@@ -78,7 +58,7 @@ func TestHTTP2(t *testing.T) {
 	defer ts.Close()
 	ht := ts.Client().Transport.(*http.Transport)
 	base := &http.Transport{TLSClientConfig: ht.TLSClientConfig}
-	tr := httpx.Wrap(base)
+	tr := httpx.MustWrap(base, httpx.Config{})
 	defer tr.Close()
 	// The first request learns that the server speaks HTTP/2; until then
 	// concurrent requests would each dial.

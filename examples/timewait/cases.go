@@ -29,7 +29,7 @@ func cases() []aCase {
 			return &http.Client{Transport: tr}, tr.CloseIdleConnections
 		}},
 		{"httpx, bodies unread", false, func() (*http.Client, func()) {
-			tr := httpx.NewTransport()
+			tr := httpx.MustNew(httpx.Config{})
 			return &http.Client{Transport: tr}, func() { tr.Close() }
 		}},
 	}

@@ -12,7 +12,8 @@
 //  1. http.DefaultClient (the default Transport: 2 idle connections per host);
 //  2. the default Transport, response bodies closed without being read;
 //  3. a Transport with keep-alive disabled (one connection per request);
-//  4. httpx.NewClient(), with the unread bodies of case 2 still in the caller.
+//  4. an httpx.Transport (httpx.Config{}), with the unread bodies of case 2
+//     still in the caller.
 //
 // Each case prints one row: requests, requests per second, new connections
 // (accepted by the server), TIME_WAIT sockets the case left on this host
