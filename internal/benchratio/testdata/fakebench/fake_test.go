@@ -1,0 +1,63 @@
+// Package fakebench is benchratio's end-to-end fixture: sub-benchmarks with
+// known relative costs and allocation counts, one of them in a network
+// namespace of its own.
+package fakebench
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/keepconn/keepconn/internal/netnstest"
+)
+
+var sink []byte
+
+var acc uint64
+
+// work does about k units of CPU work.
+func work(k int) {
+	x := acc
+	for i := 0; i < k*4000; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	acc = x
+}
+
+func BenchmarkFake(b *testing.B) {
+	b.Run("base", func(b *testing.B) {
+		for b.Loop() {
+			work(1)
+		}
+	})
+	b.Run("double", func(b *testing.B) {
+		for b.Loop() {
+			work(2)
+		}
+	})
+	b.Run("alloc", func(b *testing.B) {
+		for b.Loop() {
+			sink = make([]byte, 64+len(sink)%2)
+			work(1)
+		}
+	})
+	b.Run("nested/deeper", func(b *testing.B) {
+		for b.Loop() {
+			work(1)
+		}
+	})
+	b.Run("netns", func(b *testing.B) {
+		netnstest.Run(b, netnstest.Config{}, func(b *testing.B) {
+			for b.Loop() {
+				work(1)
+			}
+			var parent, own syscall.Stat_t
+			if syscall.Stat(fmt.Sprintf("/proc/%d/ns/net", os.Getppid()), &parent) != nil ||
+				syscall.Stat("/proc/self/ns/net", &own) != nil || own.Ino == parent.Ino {
+				b.Fatal("not in a namespace of its own")
+			}
+			b.ReportMetric(float64(os.Getpid()), "pid")
+		})
+	})
+}
