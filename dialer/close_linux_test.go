@@ -6,6 +6,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/keepconn/keepconn"
 	"github.com/keepconn/keepconn/internal/netnstest"
 	"github.com/keepconn/keepconn/internal/sockopt"
 )
@@ -25,7 +26,7 @@ func TestCloseAccountingMatchesKernel(t *testing.T) {
 			waitFor(t, "TIME_WAIT on the client's 4-tuple", func() bool {
 				return stateOf(t, cc.local, cc.remote) == sockopt.StateTimeWait
 			})
-			assertCloses(t, cc, SideActive, Stats{Opened: 1, ActiveCloses: 1})
+			assertCloses(t, cc, SideActive, Stats{ConnStats: keepconn.ConnStats{Opened: 1, Closed: 1, ActiveCloses: 1}})
 		})
 	})
 	t.Run("server closes first: no TIME_WAIT here", func(t *testing.T) {
@@ -38,7 +39,7 @@ func TestCloseAccountingMatchesKernel(t *testing.T) {
 			if st := stateOf(t, cc.local, cc.remote); st != 0 {
 				t.Fatalf("client socket still in state %d, want gone", st)
 			}
-			assertCloses(t, cc, SidePassive, Stats{Opened: 1, PassiveCloses: 1})
+			assertCloses(t, cc, SidePassive, Stats{ConnStats: keepconn.ConnStats{Opened: 1, PeerClosed: 1, PassiveCloses: 1}})
 		})
 	})
 	t.Run("abortive: no TIME_WAIT anywhere", func(t *testing.T) {
@@ -51,7 +52,7 @@ func TestCloseAccountingMatchesKernel(t *testing.T) {
 					t.Fatalf("TIME_WAIT socket %v → %v after an abortive close", e.local, e.remote)
 				}
 			}
-			assertCloses(t, cc, SideAbortive, Stats{Opened: 1, AbortiveCloses: 1})
+			assertCloses(t, cc, SideAbortive, Stats{ConnStats: keepconn.ConnStats{Opened: 1, Closed: 1, AbortiveCloses: 1}})
 		})
 	})
 }

@@ -1,19 +1,62 @@
 package dialer
 
 import (
-	"crypto/tls"
 	"net"
+	"syscall"
 
+	"github.com/keepconn/keepconn/internal/netconn"
 	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
+// SilentCloser is implemented by a connection wrapper whose Close writes
+// nothing to the connection it wraps before closing it: no buffered bytes
+// flushed, no goodbye message, no TLS close_notify. CloseIdle and
+// CloseIdleConn reset a connection (no TIME_WAIT anywhere) only when every
+// layer above the TCP connection is a SilentCloser, a *Conn or a
+// *net.TCPConn: a layer whose Close may write would have its bytes thrown
+// away by the reset, since the queues are checked before its Close runs.
+// Any other wrapper is closed gracefully.
+//
+// A wrapper declares itself with an empty method:
+//
+//	func (c *myConn) KeepconnCloseWritesNothing() {}
+//
+// and must wrap through a NetConn() net.Conn method, as *tls.Conn does.
+type SilentCloser interface {
+	KeepconnCloseWritesNothing()
+}
+
+// layers walks c's NetConn() layers down to the TCP connection: the
+// dialer's *Conn if there is one, the *net.TCPConn, and whether every
+// layer above them is known to write nothing on Close.
+func layers(c net.Conn) (kc *Conn, tc *net.TCPConn, silent bool) {
+	silent = true
+	netconn.Walk(c, func(l net.Conn) bool {
+		switch v := l.(type) {
+		case *Conn:
+			kc, tc = v, v.tcpConn
+			return false
+		case *net.TCPConn:
+			tc = v
+			return false
+		case SilentCloser:
+			return true
+		}
+		silent = false
+		return true
+	})
+	return kc, tc, silent && tc != nil
+}
+
 // CloseIdle closes an idle connection without leaving a TIME_WAIT when that
-// loses nothing: if the connection is established and both its receive
+// loses nothing: if the connection is established, both its receive
 // queue (bytes not read) and send queue (bytes not yet acknowledged) are
-// empty, it closes abortively (SO_LINGER 0, an RST) and reports aborted.
-// Otherwise it closes gracefully, so that every byte written reaches the
-// peer; a connection the peer already closed is closed gracefully too,
-// since that close leaves no TIME_WAIT here anyway.
+// empty, and no layer of c may write on Close (see SilentCloser), it
+// closes abortively (SO_LINGER 0, an RST) and reports aborted. Otherwise
+// it closes gracefully, so that every byte written reaches the peer (and
+// with Config.AwaitPeerClose, lets the peer close first); a connection the
+// peer already closed is closed gracefully too, since that close leaves no
+// TIME_WAIT here anyway.
 //
 // Bytes the peer sent that were never read are dropped before the close:
 // Linux answers a close with unread data by an RST that would also throw
@@ -30,84 +73,161 @@ func CloseIdle(c net.Conn) (aborted bool, err error) {
 
 // CloseIdleSide is CloseIdle that also says which side closed first:
 // SideAbortive when it reset the connection, else as CloseSide reports.
+// With Config.AwaitPeerClose it waits for the outcome of a graceful close.
 func CloseIdleSide(c net.Conn) (Side, error) {
-	kc, tc := findTCP(c)
-	if tc == nil || wrapsTLS(c) || !abortIfIdle(tc) {
-		return CloseSide(c)
-	}
-	if kc != nil {
-		kc.abort.Store(true)
-	} else if err := tc.SetLinger(0); err != nil {
-		return CloseSide(c)
-	}
-	return SideAbortive, c.Close()
+	return closeSync(c, func(report func(Side)) error { return closeIdle(c, 0, false, report) })
 }
 
 // CloseSide closes c and says which side closed first, for any connection:
 // a *Conn (counted by its Dialer), a *net.TCPConn, or a wrapper of either
 // with a NetConn() net.Conn method. The side is read from the kernel's TCP
-// state just before the close; where it cannot be read (not TCP, not Linux)
-// it is SideActive, the side that keeps the TIME_WAIT.
+// state; where it cannot be read (not TCP, not Linux) it is SideActive,
+// the side that keeps the TIME_WAIT. With Config.AwaitPeerClose it waits
+// for the outcome; CloseConn does not.
 func CloseSide(c net.Conn) (Side, error) {
-	kc, tc := findTCP(c)
+	return closeSync(c, func(report func(Side)) error { return closeConn(c, 0, false, report) })
+}
+
+// closeSync runs a close that reports its side, maybe later, and waits for
+// the side.
+func closeSync(c net.Conn, run func(report func(Side)) error) (Side, error) {
+	var side Side
+	ch := make(chan struct{})
+	err := run(func(s Side) { side = s; close(ch) })
+	<-ch
+	return side, err
+}
+
+// CloseConn closes c on behalf of an owner that knows why (a pool, a
+// Transport): the close is counted with reason r by c's Dialer when c is,
+// or wraps, a *Conn, and report, if not nil, is called exactly once with
+// the side that closed first once that is known. report may run after
+// CloseConn returns, from another goroutine, when the dialer waits for
+// the peer to close first (Config.AwaitPeerClose); it must not block.
+// A c that was closed before gets the side counted then (SideActive if
+// that close is still pending).
+func CloseConn(c net.Conn, r Reason, report func(Side)) error {
+	return closeConn(c, r, true, report)
+}
+
+// CloseIdleConn is CloseConn for a connection at a protocol boundary: it
+// closes as CloseIdle does (an RST when nothing is queued either way and
+// no layer may write on Close).
+func CloseIdleConn(c net.Conn, r Reason, report func(Side)) error {
+	return closeIdle(c, r, true, report)
+}
+
+func closeConn(c net.Conn, r Reason, hasReason bool, report func(Side)) error {
+	kc, tc, _ := layers(c)
+	if kc != nil {
+		return closeKeepconn(c, kc, r, hasReason, report)
+	}
+	side := SideActive
+	var err error
+	if tc != nil && net.Conn(tc) == c {
+		side, err = closePlain(tc)
+	} else {
+		if tc != nil {
+			side = sideOfPlain(tc)
+		}
+		err = c.Close()
+	}
+	if report != nil {
+		report(side)
+	}
+	return err
+}
+
+// closeKeepconn closes c, which is or wraps kc, so that kc counts it with
+// the owner's reason and calls report.
+func closeKeepconn(c net.Conn, kc *Conn, r Reason, hasReason bool, report func(Side)) error {
+	if kc.done.Load() {
+		err := c.Close()
+		if report != nil {
+			report(kc.countedSide())
+		}
+		return err
+	}
+	if hasReason {
+		kc.reason.Store(uint32(r) + 1)
+	}
+	kc.report = report
+	err := c.Close()
+	if !kc.done.Load() { // a wrapper whose Close did not reach kc
+		if cerr := kc.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func closeIdle(c net.Conn, r Reason, hasReason bool, report func(Side)) error {
+	kc, tc, silent := layers(c)
+	if tc == nil {
+		return closeConn(c, r, hasReason, report)
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil || (kc != nil && kc.done.Load()) {
+		return closeConn(c, r, hasReason, report)
+	}
+	if !silent {
+		discardUnread(raw)
+		return closeConn(c, r, hasReason, report)
+	}
+	if !abortIfIdle(raw) {
+		return closeConn(c, r, hasReason, report)
+	}
+	if kc != nil {
+		kc.abort.Store(true)
+		return closeKeepconn(c, kc, r, hasReason, report)
+	}
+	if err := tc.SetLinger(0); err != nil {
+		return closeConn(c, r, hasReason, report)
+	}
+	err = c.Close()
+	if report != nil {
+		report(SideAbortive)
+	}
+	return err
+}
+
+// closePlain closes a *net.TCPConn of no Dialer and classifies the close
+// exactly, as a Conn does.
+func closePlain(tc *net.TCPConn) (Side, error) {
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return SideActive, tc.Close()
+	}
+	state, unread, err := sockopt.StateAndUnread(raw)
+	if err != nil {
+		return SideActive, tc.Close()
+	}
+	return closeClassified(raw, state, unread, 0, tc.LocalAddr(), tc.RemoteAddr(), tc.Close)
+}
+
+// sideOfPlain reads the side of a close about to be made by a wrapper of
+// tc: from the state now, since the wrapper may still write.
+func sideOfPlain(tc *net.TCPConn) Side {
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return SideActive
+	}
+	state, unread, err := sockopt.StateAndUnread(raw)
 	switch {
-	case kc != nil && net.Conn(kc) == c:
-		return kc.CloseSide()
-	case kc != nil:
-		err := c.Close() // the wrapper closes kc, which classifies and counts it
-		return Side(kc.side.Load()), err
-	case tc != nil:
-		side := SideActive
-		if raw, err := tc.SyscallConn(); err == nil {
-			side = classify(raw, false)
-		}
-		return side, c.Close()
+	case err != nil:
+		return SideActive
+	case peerClosedState(state):
+		return SidePassive
+	case unread > 0:
+		return SideAbortive
 	}
-	return SideActive, c.Close()
-}
-
-// wrapsTLS reports whether a TLS layer sits above the TCP connection: its
-// Close writes a close_notify alert after the queue check, which a reset
-// would throw away.
-func wrapsTLS(c net.Conn) bool {
-	for range 8 {
-		switch v := c.(type) {
-		case *tls.Conn:
-			return true
-		case interface{ NetConn() net.Conn }:
-			c = v.NetConn()
-		default:
-			return false
-		}
-	}
-	return false
-}
-
-// findTCP walks NetConn() wrappers down to the TCP connection.
-func findTCP(c net.Conn) (*Conn, *net.TCPConn) {
-	for range 8 {
-		switch v := c.(type) {
-		case *Conn:
-			return v, v.tcpConn
-		case *net.TCPConn:
-			return nil, v
-		case interface{ NetConn() net.Conn }:
-			c = v.NetConn()
-		default:
-			return nil, nil
-		}
-	}
-	return nil, nil
+	return SideActive
 }
 
 // abortIfIdle reports whether an abortive close loses nothing. When it
 // does not, it empties the receive queue so that the graceful close that
 // follows really sends a FIN.
-func abortIfIdle(tc *net.TCPConn) bool {
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return false
-	}
+func abortIfIdle(raw syscall.RawConn) bool {
 	if state, err := sockopt.State(raw); err != nil || state != sockopt.StateEstablished {
 		return false
 	}
@@ -121,32 +241,10 @@ func abortIfIdle(tc *net.TCPConn) bool {
 	return unread == 0 && unacked == 0
 }
 
-// CloseConn closes c on behalf of an owner that knows why (a pool, a
-// Transport): the close is counted with reason r by c's Dialer when c is,
-// or wraps, a *Conn, and report, if not nil, is called exactly once with
-// the side that closed first once that is known. report may run after
-// CloseConn returns, from another goroutine, when the dialer waits for
-// the peer to close first.
-func CloseConn(c net.Conn, r Reason, report func(Side)) error {
-	if kc, _ := findTCP(c); kc != nil {
-		kc.setReason(r)
+// discardUnread empties the receive queue, so that a graceful close is
+// not turned into a reset.
+func discardUnread(raw syscall.RawConn) {
+	if unread, _, err := sockopt.Queues(raw); err == nil && unread > 0 {
+		sockopt.DiscardUnread(raw, unread)
 	}
-	side, err := CloseSide(c)
-	if report != nil {
-		report(side)
-	}
-	return err
-}
-
-// CloseIdleConn is CloseConn for a connection at a protocol boundary: it
-// closes as CloseIdle does (an RST when nothing is queued either way).
-func CloseIdleConn(c net.Conn, r Reason, report func(Side)) error {
-	if kc, _ := findTCP(c); kc != nil {
-		kc.setReason(r)
-	}
-	side, err := CloseIdleSide(c)
-	if report != nil {
-		report(side)
-	}
-	return err
 }

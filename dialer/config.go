@@ -40,26 +40,41 @@ type Config struct {
 	// Close says how Close ends a connection. The zero value, CloseGraceful,
 	// sends a FIN; if this side closes first it holds the TIME_WAIT.
 	Close CloseMode
-	// LingerTimeout is the SO_LINGER time for CloseLinger: Close blocks
-	// until unsent data is acknowledged or this time passes, then resets.
-	// Whole seconds, at least one; only valid with CloseLinger.
+	// LingerTimeout is the SO_LINGER time for CloseLinger, in whole
+	// seconds, from 1s to MaxLingerTimeout; only valid with CloseLinger.
+	// See CloseLinger for what it does (Linux does not reset at its end).
 	LingerTimeout time.Duration
 
-	// AwaitPeerClose, when positive, lets the peer keep the TIME_WAIT:
-	// Close returns at once, and the socket stays open in the background
-	// until the peer's FIN arrives (the close is then passive: no
-	// TIME_WAIT here) or this time has passed (the close is then active
-	// and graceful, never a reset). Bytes that arrive meanwhile are read
-	// and discarded. Zero turns it off: Close closes at once.
+	// AwaitPeerClose, when positive, lets the peer keep the TIME_WAIT
+	// (Linux): Close returns at once, the application's descriptor is
+	// closed (its pending Reads and Writes end with net.ErrClosed), and
+	// the socket stays open in the background until the peer's FIN
+	// arrives, the close is then passive and leaves no TIME_WAIT here, or
+	// until AwaitPeerClose has passed, the close is then made from this
+	// side, gracefully, never a reset. Bytes that arrive meanwhile are
+	// read and discarded; every byte the application wrote is still
+	// delivered. The close is counted, and CloseConn's report called,
+	// when the outcome is known. Only connections the peer has not
+	// closed yet wait; CloseIdle's resets, CloseAbortive's resets and
+	// connections half-closed with CloseWrite do not. Use it with
+	// protocols whose server closes after a goodbye (PostgreSQL
+	// Terminate, MySQL COM_QUIT, Redis QUIT, or Farewell); against a
+	// peer that never closes, every close waits the full time. Any
+	// duration up to math.MaxInt64 works; some hundreds of milliseconds
+	// suit a server on the same network. Zero turns it off: Close closes
+	// at once. It cannot be combined with CloseLinger.
 	AwaitPeerClose time.Duration
 	// Farewell, with AwaitPeerClose, is written just before the wait: a
 	// goodbye for protocols whose client does not send one (Redis's
-	// "QUIT\r\n"), after which the server closes. Empty: nothing is
-	// written.
+	// "QUIT\r\n"), after which the server closes. It is written within
+	// the wait's deadline; its reply is discarded. Empty: nothing is
+	// written. Setting it without AwaitPeerClose is a ConfigError.
 	Farewell []byte
 	// MaxAwaitingClose caps the connections waiting for their peer's FIN
-	// at once; a Close beyond it closes at once. Zero means
-	// DefaultMaxAwaitingClose.
+	// at once (each costs one parked goroutine and one descriptor); a
+	// Close beyond it closes at once and is counted in
+	// Stats.AwaitOverflows. Zero means DefaultMaxAwaitingClose; any
+	// positive int is taken as it is. Only valid with AwaitPeerClose.
 	MaxAwaitingClose int
 
 	// ReuseAddr sets SO_REUSEADDR on outgoing sockets (Linux).
@@ -95,7 +110,8 @@ type Config struct {
 }
 
 // DefaultMaxAwaitingClose caps the connections waiting for their peer to
-// close first when Config.MaxAwaitingClose is 0.
+// close first when Config.MaxAwaitingClose is 0: 4096 parked goroutines
+// of a few KiB each, and as many descriptors.
 const DefaultMaxAwaitingClose = 4096
 
 // KeepAlive holds TCP keepalive settings. A zero field means its default.
@@ -134,8 +150,14 @@ const (
 	// closes gracefully, so no data is lost. Meant for protocols that close
 	// at a message boundary.
 	CloseAbortive
-	// CloseLinger sets SO_LINGER{on, LingerTimeout}: Close blocks until the
-	// unsent data is acknowledged, or resets after the timeout.
+	// CloseLinger sets SO_LINGER{on, LingerTimeout}: Close blocks the
+	// calling goroutine, and the OS thread it runs on, until the data
+	// still unsent has been acknowledged and the FIN sent, or until
+	// LingerTimeout has passed. Linux does not reset the connection at the
+	// timeout: Close then returns and the kernel goes on delivering the
+	// rest in the background, as after a graceful close. The side that
+	// closes first keeps the TIME_WAIT as with CloseGraceful. Use it only
+	// when the caller must not return before its data is acknowledged.
 	CloseLinger
 )
 

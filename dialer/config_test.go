@@ -47,11 +47,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 				t.Fatalf("New accepted %+v", tc.cfg)
 			}
 			var ce *ConfigError
-			if !errors.As(err, &ce) || ce.Field != tc.field {
+			if !errors.As(err, &ce) || ce.Field != "dialer.Config."+tc.field {
 				t.Fatalf("error %v (%T), want a *ConfigError for field %s", err, err, tc.field)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "Config."+tc.field) || !strings.Contains(msg, tc.value) {
+			if !strings.Contains(msg, "dialer.Config."+tc.field) || !strings.Contains(msg, tc.value) {
 				t.Fatalf("message %q does not name Config.%s and the value %s", msg, tc.field, tc.value)
 			}
 		})

@@ -10,7 +10,7 @@ import (
 )
 
 // Side says which end of a connection closed it first, and so which host
-// keeps the TIME_WAIT entry for its 4-tuple.
+// keeps the TIME_WAIT entry for its 4-tuple; see keepconn.Side.
 type Side = telemetry.Side
 
 const (
@@ -23,125 +23,178 @@ const (
 	SideAbortive = telemetry.SideAbortive
 )
 
+// Reason says why a connection was closed; see keepconn.Reason.
+type Reason = telemetry.Reason
+
 // tcpConn lets Conn embed *net.TCPConn under an unexported field name, so
 // every method of the TCP connection is promoted but Close is our own.
 type tcpConn = net.TCPConn
 
 // Conn is a TCP connection made by a Dialer. It behaves as the
-// *net.TCPConn it wraps (syscall.Conn, CloseWrite, CloseRead, ReadFrom,
-// deadlines…); only Close differs: it classifies the close before making
-// it, and the Dialer counts it.
+// *net.TCPConn it wraps (syscall.Conn, CloseRead, ReadFrom, deadlines…);
+// Close and CloseWrite differ: they classify the close, and the Dialer
+// counts it. Close, CloseSide and CloseWrite must not run concurrently
+// with each other; Read and Write may run concurrently with Close, as on
+// any net.Conn, and return net.ErrClosed once it is called.
 type Conn struct {
 	*tcpConn
 	d       *Dialer
 	raw     syscall.RawConn
-	abort   atomic.Bool // the next close resets (CloseIdle, CloseAbortive)
-	sentFIN atomic.Bool // CloseWrite was called: our FIN went first
-	done    atomic.Bool
-	side    atomic.Uint32 // the side counted at close
+	dest    *destination
+	claimed bool          // dialed under telemetry.Claim: out of the dialer's metrics
+	abort   atomic.Bool   // the next close resets (CloseIdle, CloseAbortive)
+	half    atomic.Uint32 // side+1 decided by CloseWrite; 0: not half-closed
+	done    atomic.Bool   // Close was called
+	side    atomic.Uint32 // side+1 once the close is counted; 0: not yet
 	reason  atomic.Uint32 // reason+1 given by the owner (CloseConn); 0: none
-}
-
-// Reason says why a connection was closed; see keepconn.Reason.
-type Reason = telemetry.Reason
-
-// setReason records why the owner closes c, for the dialer's counts.
-func (c *Conn) setReason(r Reason) { c.reason.Store(uint32(r) + 1) }
-
-// closeReason is the reason the owner gave, else ReasonClosed, or
-// ReasonPeerClosed when the peer closed first.
-func (c *Conn) closeReason(side Side) Reason {
-	if r := c.reason.Load(); r != 0 {
-		return Reason(r - 1)
-	}
-	if side == SidePassive {
-		return telemetry.ReasonPeerClosed
-	}
-	return telemetry.ReasonClosed
+	report  func(Side)    // the owner's callback (CloseConn), set before Close
 }
 
 var (
 	_ net.Conn                        = (*Conn)(nil)
 	_ syscall.Conn                    = (*Conn)(nil)
 	_ interface{ CloseWrite() error } = (*Conn)(nil)
+	_ SilentCloser                    = (*Conn)(nil)
 )
 
-func newConn(tc *net.TCPConn, d *Dialer) *Conn {
+func newConn(tc *net.TCPConn, d *Dialer, dest *destination, claimed bool) *Conn {
 	raw, _ := tc.SyscallConn()
-	return &Conn{tcpConn: tc, d: d, raw: raw}
+	return &Conn{tcpConn: tc, d: d, raw: raw, dest: dest, claimed: claimed}
 }
 
-// CloseWrite shuts down the writing side (sends a FIN) and remembers that
-// this side's FIN went first, so a later Close is counted as active.
-func (c *Conn) CloseWrite() error {
-	c.sentFIN.Store(true)
-	return c.tcpConn.CloseWrite()
-}
+// KeepconnCloseWritesNothing marks Conn as a SilentCloser: its Close
+// writes no byte of its own (a Farewell is written only on the graceful
+// path, which CloseIdle never resets).
+func (c *Conn) KeepconnCloseWritesNothing() {}
 
 // NetConn returns the underlying *net.TCPConn. Closing it directly bypasses
 // the dialer's close accounting.
 func (c *Conn) NetConn() net.Conn { return c.tcpConn }
 
-// Close closes the connection and counts it by side. Calling Close again
-// returns the error of closing a closed connection and counts nothing.
-func (c *Conn) Close() error {
-	_, err := c.CloseSide()
+// CloseWrite shuts down the writing side (sends a FIN) and records who
+// closed first at that moment: if the peer's FIN had come already, the
+// later Close is passive; if this FIN went first, it is active.
+func (c *Conn) CloseWrite() error {
+	if c.half.Load() != 0 || c.done.Load() {
+		return c.tcpConn.CloseWrite()
+	}
+	state, err := sockopt.State(c.raw)
+	if err != nil || state != sockopt.StateEstablished {
+		side := SideActive
+		if err == nil && peerClosedState(state) {
+			side = SidePassive
+		}
+		c.half.Store(uint32(side) + 1)
+		return c.tcpConn.CloseWrite()
+	}
+	side, err := shutdownSide(c.raw, c.tcpConn.CloseWrite, c.LocalAddr(), c.RemoteAddr())
+	c.half.Store(uint32(side) + 1)
 	return err
 }
 
-// CloseSide closes the connection like Close and also says which side
-// closed first: SideActive means a TIME_WAIT now sits on this host.
-func (c *Conn) CloseSide() (Side, error) {
+// Close closes the connection. The close is counted by side and reason
+// once its outcome is known. With Config.AwaitPeerClose it returns at once
+// and the socket waits in the background for the peer to close first (see
+// Config.AwaitPeerClose). Calling Close again returns the error of closing
+// a closed connection and counts nothing.
+func (c *Conn) Close() error {
 	if !c.done.CompareAndSwap(false, true) {
-		return SideActive, c.tcpConn.Close()
+		return c.tcpConn.Close()
 	}
-	if c.d.cfg.Close == CloseAbortive && !c.abort.Load() && abortIfIdle(c.tcpConn) {
-		c.abort.Store(true)
-	}
-	side := c.sideOfClose()
-	if side == SideAbortive {
-		c.tcpConn.SetLinger(0)
-	}
-	err := c.tcpConn.Close()
-	c.side.Store(uint32(side))
-	c.d.closes.Add(c.closeReason(side), side)
-	return side, err
+	return c.closeFirst()
 }
 
-// sideOfClose says how the close about to be made ends the connection.
-func (c *Conn) sideOfClose() Side {
-	if c.abort.Load() {
-		return SideAbortive
+// CloseSide closes the connection like Close and also says which side
+// closed first: SideActive means a TIME_WAIT now sits on this host. With
+// Config.AwaitPeerClose it waits for the outcome, up to that long.
+func (c *Conn) CloseSide() (Side, error) {
+	if c.done.Load() {
+		return c.countedSide(), c.tcpConn.Close()
 	}
-	if c.raw == nil {
-		return SideActive
+	if !c.d.awaits.on() {
+		err := c.Close()
+		return c.countedSide(), err
 	}
-	return classify(c.raw, c.sentFIN.Load())
+	ch := make(chan Side, 1)
+	prev := c.report
+	c.report = func(s Side) {
+		if prev != nil {
+			prev(s)
+		}
+		ch <- s
+	}
+	err := c.Close()
+	return <-ch, err
 }
 
-// classify reads the TCP state before a close: CLOSE_WAIT (the peer sent
-// its FIN) means the close is passive; ESTABLISHED means this side closes
-// first. Unread bytes make the kernel reset instead of closing: abortive.
-// sentFIN says this side half-closed earlier: a socket already in CLOSE
-// then left its TIME_WAIT here.
-func classify(raw syscall.RawConn, sentFIN bool) Side {
-	state, unread, err := sockopt.StateAndUnread(raw)
-	if err != nil {
-		return SideActive // unknown: assume the TIME_WAIT is ours
-	}
-	if sentFIN && state == sockopt.StateClose {
-		return SideActive
-	}
-	if side := sideOfState(state); side != SideActive || unread == 0 {
-		return side
-	}
-	return SideAbortive
-}
-
-func sideOfState(state uint8) Side {
-	switch state {
-	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
-		return SidePassive
+// countedSide is the side counted at close, or SideActive before.
+func (c *Conn) countedSide() Side {
+	if s := c.side.Load(); s != 0 {
+		return Side(s - 1)
 	}
 	return SideActive
+}
+
+// arm records the owner's reason and callback before a close; false if
+// the connection was closed already.
+func (c *Conn) arm(r Reason, report func(Side)) bool {
+	if c.done.Load() {
+		return false
+	}
+	c.reason.Store(uint32(r) + 1)
+	c.report = report
+	return true
+}
+
+// reasonFor is the reason the owner gave, else ReasonPeerClosed when the
+// peer closed first (state is the TCP state read before closing), else
+// ReasonClosed.
+func (c *Conn) reasonFor(state uint8) Reason {
+	if r := c.reason.Load(); r != 0 {
+		return Reason(r - 1)
+	}
+	if peerClosedState(state) {
+		return telemetry.ReasonPeerClosed
+	}
+	return telemetry.ReasonClosed
+}
+
+// closeFirst makes the one real close: at once, or handed to a background
+// wait for the peer's FIN.
+func (c *Conn) closeFirst() error {
+	report := c.report
+	if c.abort.Load() || (c.d.cfg.Close == CloseAbortive && c.half.Load() == 0 && abortIfIdle(c.raw)) {
+		c.tcpConn.SetLinger(0)
+		err := c.tcpConn.Close()
+		c.finish(SideAbortive, c.reasonFor(sockopt.StateEstablished), report)
+		return err
+	}
+	state, unread, err := sockopt.StateAndUnread(c.raw)
+	if err != nil {
+		err := c.tcpConn.Close()
+		c.finish(SideActive, c.reasonFor(0), report)
+		return err
+	}
+	reason := c.reasonFor(state)
+	if state == sockopt.StateEstablished && c.half.Load() == 0 && c.d.awaits.on() {
+		if started, err := c.startAwait(unread, reason, report); started {
+			return err
+		}
+	}
+	side, err := closeClassified(c.raw, state, unread, c.half.Load(), c.LocalAddr(), c.RemoteAddr(), c.tcpConn.Close)
+	c.finish(side, reason, report)
+	return err
+}
+
+// finish counts the close and tells the owner.
+func (c *Conn) finish(side Side, r Reason, report func(Side)) {
+	c.side.Store(uint32(side) + 1)
+	c.d.closes.Add(r, side)
+	if !c.claimed {
+		c.dest.close.Add(r, side)
+	}
+	c.dest.release()
+	if report != nil {
+		report(side)
+	}
 }

@@ -65,7 +65,7 @@ func (p *dialPlan) bind(fd int, network, address string) error {
 		if err := sockopt.SetBindNoPort(fd); err != nil {
 			return fmt.Errorf("keepconn/dialer: IP_BIND_ADDRESS_NO_PORT: %w", err)
 		}
-		return unix.Bind(fd, sockaddr(network, src, 0))
+		return bindErr(unix.Bind(fd, sockaddr(network, src, 0)), src)
 	}
 	return p.bindPort(fd, network, f, src)
 }
@@ -84,11 +84,21 @@ func (p *dialPlan) bindPort(fd int, network string, f *familyPlan, src sockSourc
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, unix.EADDRINUSE) && !errors.Is(err, unix.EADDRNOTAVAIL) {
-			return err
+		if !errors.Is(err, unix.EADDRINUSE) {
+			return bindErr(err, src)
 		}
 		f.portTried++
 	}
+}
+
+// bindErr explains a failed bind: EADDRNOTAVAIL there means the source
+// address is not on this host (any more), not that ports ran out.
+func bindErr(err error, src sockSource) error {
+	if err == nil || !errors.Is(err, unix.EADDRNOTAVAIL) || !src.addr.IsValid() {
+		return err
+	}
+	return fmt.Errorf("%w: %s of Config.SourceAddrs is not an address of this host any more (not port exhaustion): bind: %w",
+		ErrSourceUnavailable, src.addr, err)
 }
 
 // sockaddr builds the bind address; a zero src is the wildcard address.

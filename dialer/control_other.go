@@ -19,8 +19,8 @@ func withinSystemRange(PortRange) bool { return false }
 
 // checkPlatform rejects the options that exist only on Linux.
 func checkPlatform(c *Config) error {
-	unsupported := func(field string, v any) error {
-		return &ConfigError{Field: field, Value: v, Reason: "is only supported on Linux"}
+	unsupported := func(name string, v any) error {
+		return configError(name, v, "is only supported on Linux")
 	}
 	switch {
 	case c.UserTimeout != 0:
@@ -31,6 +31,8 @@ func checkPlatform(c *Config) error {
 		return unsupported("SourceAddrs", c.SourceAddrs)
 	case !c.PortRange.IsZero():
 		return unsupported("PortRange", c.PortRange)
+	case c.AwaitPeerClose != 0:
+		return unsupported("AwaitPeerClose", c.AwaitPeerClose)
 	}
 	return nil
 }

@@ -7,10 +7,21 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"syscall"
+	"time"
 
+	"github.com/keepconn/keepconn/internal/telemetry"
 	"go.opentelemetry.io/otel/metric"
 )
+
+// ErrSourceUnavailable is wrapped by the error of a dial whose configured
+// source address (Config.SourceAddrs) could not be bound because it is no
+// longer an address of this host. That error also satisfies
+// errors.Is(err, syscall.EADDRNOTAVAIL), as the kernel reported, but it is
+// not port exhaustion: it is counted in Stats.SourceUnavailable, not in
+// AddrNotAvail.
+var ErrSourceUnavailable = errors.New("keepconn/dialer: source address unavailable")
 
 // Dialer opens TCP connections with the socket options of its Config and
 // counts every connection's birth and death. It is safe for concurrent use;
@@ -24,14 +35,18 @@ type Dialer struct {
 	needPlan bool // sources or an explicit-bind port range: dials carry a plan
 
 	counters
-	dests   destinations
-	metrics metric.Registration
+	dests     destinations
+	awaits    awaits
+	metrics   metric.Registration
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New validates cfg and returns a Dialer. Every invalid field is reported as
 // a *ConfigError naming the field and the value.
 func New(cfg Config) (*Dialer, error) {
 	cfg.SourceAddrs = append([]netip.Addr(nil), cfg.SourceAddrs...)
+	cfg.Farewell = append([]byte(nil), cfg.Farewell...)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -52,6 +67,8 @@ func New(cfg Config) (*Dialer, error) {
 	if cfg.DisableKeepAlive {
 		d.nd.KeepAlive = -1
 	}
+	d.dests.init()
+	d.awaits.init(&d.cfg)
 	d.metrics = d.registerMetrics()
 	return d, nil
 }
@@ -78,13 +95,19 @@ func (d *Dialer) Dial(network, address string) (net.Conn, error) {
 
 // DialContext connects to address on network "tcp", "tcp4" or "tcp6", as
 // net.Dialer.DialContext does, and returns a *Conn. The context bounds the
-// whole dial, retries on other source addresses included.
+// whole dial, retries on other source addresses included. A dial made
+// under telemetry.Claim (by a keepconn pool or Transport) is counted in
+// Stats but left out of the dialer's metrics.
 //
 // When every source address and port towards the destination is taken, the
-// error satisfies errors.Is(err, syscall.EADDRNOTAVAIL).
+// error satisfies errors.Is(err, syscall.EADDRNOTAVAIL). With
+// Config.AwaitPeerClose, a dial that finds no port while connections are
+// waiting for their peer's FIN waits for one of those waits to end (at
+// most AwaitPeerClose, within ctx) and tries again.
 func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	claimed := telemetry.Claimed(ctx)
 	if err := checkNetwork(network); err != nil {
-		d.countDialError(err)
+		d.dialFailed(err, address, claimed, nil)
 		return nil, err
 	}
 	dialCtx, plan := ctx, (*dialPlan)(nil)
@@ -98,18 +121,109 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		dialCtx = withPlan(ctx, plan)
 		network = d.narrowNetwork(network)
 	}
+	var portWaitUntil time.Time
 	for {
 		c, err := d.nd.DialContext(dialCtx, network, address)
 		if err == nil {
-			return d.wrap(c.(*net.TCPConn)), nil
+			return d.wrap(c.(*net.TCPConn), claimed), nil
 		}
-		if plan == nil || !errors.Is(err, syscall.EADDRNOTAVAIL) || ctx.Err() != nil || !plan.advance() {
-			err = explainFamily(err, network, address)
-			d.countDialError(err)
-			return nil, err
+		if d.retry(ctx, err, plan, &portWaitUntil) {
+			continue
 		}
-		d.sourceRetries.Add(1)
+		err = d.explainFamily(err, network, address)
+		d.dialFailed(err, address, claimed, plan)
+		return nil, err
 	}
+}
+
+// retry says whether a failed dial is tried again: on the next source or
+// port after EADDRNOTAVAIL, or once a peer-first close frees a port.
+func (d *Dialer) retry(ctx context.Context, err error, plan *dialPlan, portWaitUntil *time.Time) bool {
+	if !errors.Is(err, syscall.EADDRNOTAVAIL) || ctx.Err() != nil {
+		return false
+	}
+	gone := errors.Is(err, ErrSourceUnavailable)
+	if plan != nil {
+		plan.noteFailure(gone)
+		if plan.advance() {
+			d.sourceRetries.Add(1)
+			return true
+		}
+	}
+	if gone && (plan == nil || !plan.exhausted()) {
+		return false
+	}
+	if !d.waitForPort(ctx, portWaitUntil) {
+		return false
+	}
+	if plan != nil {
+		plan.restart()
+	}
+	return true
+}
+
+// waitForPort waits for a connection awaiting its peer's FIN to end, when
+// there is one, for at most AwaitPeerClose from the first wait of the dial.
+func (d *Dialer) waitForPort(ctx context.Context, until *time.Time) bool {
+	a := &d.awaits
+	if !a.on() || a.count.Load() == 0 {
+		return false
+	}
+	if until.IsZero() {
+		*until = time.Now().Add(a.wait)
+		d.portWaits.Add(1)
+	}
+	left := time.Until(*until)
+	if left <= 0 {
+		return false
+	}
+	a.watchers.Add(1)
+	defer a.watchers.Add(-1)
+	freed := a.freedChan()
+	if a.count.Load() == 0 { // ended before we watched
+		return true
+	}
+	t := time.NewTimer(left)
+	defer t.Stop()
+	select {
+	case <-freed:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// dialFailed counts a failed dial once: port exhaustion only when a
+// connect found no port, not when a configured source address was gone.
+func (d *Dialer) dialFailed(err error, address string, claimed bool, plan *dialPlan) {
+	gone := errors.Is(err, ErrSourceUnavailable) && (plan == nil || !plan.exhausted())
+	if gone {
+		d.sourceUnavailable.Add(1)
+	}
+	d.dials.Failed(err, gone)
+	e := d.dests.acquire(destOfError(err, address))
+	if !claimed {
+		e.dials.Failed(err, gone)
+	}
+	e.release()
+}
+
+// destOfError names the destination of a failed dial: the address the
+// connect went to, else the address dialed if it is literal.
+func destOfError(err error, address string) netip.AddrPort {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		if ap := addrPortOf(oe.Addr); ap.IsValid() {
+			return ap
+		}
+	}
+	ap, perr := netip.ParseAddrPort(address)
+	if perr != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // narrowNetwork turns "tcp" into "tcp4" or "tcp6" when SourceAddrs has
@@ -129,10 +243,11 @@ func (d *Dialer) narrowNetwork(network string) string {
 	return network
 }
 
-// explainFamily says why a dial narrowed to one family found no address.
-func explainFamily(err error, network, address string) error {
+// explainFamily says why a dial with source addresses found no address of
+// their family; other errors are returned as they are.
+func (d *Dialer) explainFamily(err error, network, address string) error {
 	var ae *net.AddrError
-	if !errors.As(err, &ae) {
+	if len(d.cfg.SourceAddrs) == 0 || !errors.As(err, &ae) {
 		return err
 	}
 	return fmt.Errorf("keepconn/dialer: no source address of the family of %s among Config.SourceAddrs (dialing %s): %w", address, network, err)
@@ -148,23 +263,52 @@ func checkNetwork(network string) error {
 
 // wrap applies the settings package net cannot set before connect and
 // starts counting the connection.
-func (d *Dialer) wrap(tc *net.TCPConn) *Conn {
+func (d *Dialer) wrap(tc *net.TCPConn, claimed bool) *Conn {
 	if d.cfg.DisableNoDelay {
 		tc.SetNoDelay(false)
 	}
 	if d.cfg.Close == CloseLinger {
-		tc.SetLinger(int(d.cfg.LingerTimeout.Seconds()))
+		tc.SetLinger(int(d.cfg.LingerTimeout / time.Second)) // at most MaxInt32: validated
 	}
-	d.opened.Add(1)
-	d.dests.add(tc.RemoteAddr())
-	return newConn(tc, d)
+	d.dials.Opened()
+	dest := d.dests.acquire(addrPortOf(tc.RemoteAddr()))
+	if !claimed {
+		dest.dials.Opened()
+	}
+	return newConn(tc, d, dest, claimed)
 }
 
-// Close stops reporting the dialer's metrics. Connections already dialed
-// stay open and keep being counted in Stats; the dialer can still dial.
+// Close releases what the dialer holds in the background: it stops
+// reporting its metrics, ends at once every wait for a peer's FIN
+// (Config.AwaitPeerClose; those sockets are closed gracefully from this
+// side and counted), and returns when every such socket is closed. The
+// dialer can still dial afterwards; its connections then close at once,
+// as with AwaitPeerClose 0, and keep being counted in Stats. Connections
+// the application holds stay open. Close is idempotent; see Shutdown to
+// let pending waits run their course first.
 func (d *Dialer) Close() error {
-	if d.metrics == nil {
-		return nil
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := d.Shutdown(ctx)
+	if errors.Is(err, context.Canceled) {
+		err = nil
 	}
-	return d.metrics.Unregister()
+	return err
+}
+
+// Shutdown is Close, but lets the pending waits for a peer's FIN end on
+// their own until ctx is done; then it cuts the rest short and returns
+// ctx's error once they are closed. Use it on a graceful process exit.
+// (A process that exits without it leaves the kernel to close the waiting
+// sockets: gracefully, unless bytes arrived unread.)
+func (d *Dialer) Shutdown(ctx context.Context) error {
+	d.closeOnce.Do(func() {
+		if d.metrics != nil {
+			d.closeErr = d.metrics.Unregister()
+		}
+	})
+	if err := d.awaits.shutdown(ctx); err != nil {
+		return err
+	}
+	return d.closeErr
 }

@@ -59,7 +59,7 @@ func ExampleNew_invalid() {
 	_, err := dialer.New(dialer.Config{PortRange: dialer.PortRange{Low: 50000, High: 40000}})
 	fmt.Println(err)
 	// Output:
-	// keepconn/dialer: Config.PortRange = {50000 40000}: Low is above High
+	// keepconn: dialer.Config.PortRange = {50000 40000}: Low is above High
 }
 
 // The dialer drops into an http.Transport (and pgconn, go-redis…).

@@ -9,8 +9,12 @@ import (
 )
 
 // registerMetrics observes the dialer's counters from one callback on the
-// configured meter provider. Instrument errors go to otel.Handle; the
-// dialer then works without metrics.
+// configured meter provider, one series per tracked destination
+// (server.address, server.port), so that two dialers, or two destinations
+// of one dialer, are never summed into one series. Connections dialed
+// under telemetry.Claim are left out: the adapter that claimed them
+// reports them. Instrument errors go to otel.Handle; the dialer then works
+// without metrics.
 func (d *Dialer) registerMetrics() metric.Registration {
 	meter := telemetry.Meter(d.cfg.MeterProvider)
 	inst, err := telemetry.NewChurnInstruments(meter)
@@ -19,7 +23,11 @@ func (d *Dialer) registerMetrics() metric.Registration {
 		return nil
 	}
 	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		inst.Observe(o, d.churn())
+		d.dests.each(func(e *destination) {
+			if c := e.churn(); c.Opened != 0 || c.DialErrors != 0 {
+				inst.Observe(o, c, e.attrs...)
+			}
+		})
 		return nil
 	}, inst.Observables()...)
 	if err != nil {
@@ -27,17 +35,4 @@ func (d *Dialer) registerMetrics() metric.Registration {
 		return nil
 	}
 	return reg
-}
-
-func (d *Dialer) churn() telemetry.Churn {
-	closes := d.closes.Snapshot()
-	opened := d.opened.Load()
-	addrNotAvail := d.addrNotAvail.Load() // before DialErrors, which grows first
-	return telemetry.Churn{
-		Opened:       opened,
-		DialErrors:   d.dialErrors.Load(),
-		AddrNotAvail: addrNotAvail,
-		Open:         opened - closes.Total(),
-		Closes:       closes,
-	}
 }

@@ -17,6 +17,7 @@ type dialPlan struct {
 	srcStart  int // round-robin starting source of this dial
 	portStart int // random offset into the port range (explicit binds)
 	fam       [2]familyPlan
+	noPort    bool // a connect or explicit bind found no port: exhaustion
 }
 
 // familyPlan is the progress of a plan through one family's sources.
@@ -100,4 +101,29 @@ func (f *familyPlan) advance(explicitPorts bool, ports int) bool {
 	}
 	f.srcTried++
 	return f.srcTried < max(f.srcCount, 1)
+}
+
+// noteFailure records a failed attempt with EADDRNOTAVAIL: a source
+// address that could not be bound (gone), or no port left (exhaustion).
+func (p *dialPlan) noteFailure(gone bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !gone {
+		p.noPort = true
+	}
+}
+
+// exhausted reports whether an attempt of this dial found no port.
+func (p *dialPlan) exhausted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.noPort
+}
+
+// restart makes every source and port worth trying again, after a
+// peer-first close freed a port.
+func (p *dialPlan) restart() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fam = [2]familyPlan{}
 }

@@ -20,7 +20,7 @@ func (d *Dialer) initSources() error {
 		if z := a.Zone(); z != "" {
 			ifc, err := net.InterfaceByName(z)
 			if err != nil {
-				return &ConfigError{Field: "SourceAddrs[" + itoa(i) + "]", Value: a, Reason: "unknown zone", Err: err}
+				return &ConfigError{Field: field("SourceAddrs[" + itoa(i) + "]"), Value: a, Reason: "unknown zone", Err: err}
 			}
 			src.zone = uint32(ifc.Index)
 		}

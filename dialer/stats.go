@@ -1,69 +1,72 @@
 package dialer
 
 import (
-	"errors"
 	"sync/atomic"
-	"syscall"
 
+	"github.com/keepconn/keepconn"
 	"github.com/keepconn/keepconn/internal/telemetry"
 )
 
-// Stats is a snapshot of a Dialer's counters, in keepconn's shared churn
-// vocabulary.
+// Stats is a snapshot of a Dialer's counters. The embedded ConnStats has
+// keepconn's shared meaning; the fields after it are the dialer's own.
+//
+// Every connection the dialer made is counted, also those dialed for a
+// pool or Transport (under telemetry.Claim) that the dialer leaves out of
+// its metrics. A close is counted once its outcome is known: with
+// Config.AwaitPeerClose that is when the background wait has ended, so
+// Open still includes the AwaitingClose connections.
 type Stats struct {
-	// Open is the number of connections dialed and not yet closed.
-	Open int64
+	keepconn.ConnStats
 
-	// Opened counts dials that succeeded.
-	Opened int64
-	// DialErrors counts dials that failed, for any reason.
-	DialErrors int64
-	// AddrNotAvail counts dials that failed with EADDRNOTAVAIL: no local
-	// port was left towards the destination, on any source address.
-	AddrNotAvail int64
 	// SourceRetries counts attempts moved to another source address or
 	// port after EADDRNOTAVAIL.
 	SourceRetries int64
+	// SourceUnavailable counts dials that failed because a configured
+	// source address could not be bound: it is gone from this host. They
+	// are among DialErrors, never among AddrNotAvail, although the error
+	// satisfies errors.Is(err, syscall.EADDRNOTAVAIL).
+	SourceUnavailable int64
+	// PortWaits counts dials that found no local port free and waited for
+	// a connection awaiting its peer's close (Config.AwaitPeerClose) to end
+	// and free one, instead of failing.
+	PortWaits int64
 
-	// ActiveCloses counts closes made first by this host: each left a
-	// TIME_WAIT here for 60 s.
-	ActiveCloses int64
-	// PassiveCloses counts closes after the peer had closed (or reset):
-	// no TIME_WAIT here.
-	PassiveCloses int64
-	// AbortiveCloses counts closes with an RST: no TIME_WAIT anywhere.
-	AbortiveCloses int64
+	// AwaitingClose is the number of connections closed by their user and
+	// waiting now, in the background, for the peer's FIN.
+	AwaitingClose int64
+	// AwaitTimeouts counts waits for the peer's FIN that ended without it
+	// (AwaitPeerClose passed, or Dialer.Close cut the wait short): those
+	// connections were then closed gracefully from this side.
+	AwaitTimeouts int64
+	// AwaitOverflows counts closes that would have waited for the peer's
+	// FIN but found MaxAwaitingClose connections waiting already, and
+	// closed at once.
+	AwaitOverflows int64
 }
 
 type counters struct {
-	opened        atomic.Int64
-	dialErrors    atomic.Int64
-	addrNotAvail  atomic.Int64
-	sourceRetries atomic.Int64
-	roundRobin    atomic.Uint32
-	closes        telemetry.Closes
+	dials             telemetry.Dials
+	closes            telemetry.Closes
+	sourceRetries     atomic.Int64
+	sourceUnavailable atomic.Int64
+	portWaits         atomic.Int64
+	awaitTimeouts     atomic.Int64
+	awaitOverflows    atomic.Int64
+	roundRobin        atomic.Uint32
 }
 
-func (c *counters) countDialError(err error) {
-	c.dialErrors.Add(1)
-	if errors.Is(err, syscall.EADDRNOTAVAIL) {
-		c.addrNotAvail.Add(1)
-	}
-}
-
-// Stats returns the dialer's counters. It is safe to call at any time.
+// Stats returns the dialer's counters. It is safe to call at any time,
+// also after Close.
 func (d *Dialer) Stats() Stats {
-	closes := d.closes.Snapshot()
-	addrNotAvail := d.addrNotAvail.Load() // before DialErrors, which grows first
-	s := Stats{
-		Opened:         d.opened.Load(),
-		DialErrors:     d.dialErrors.Load(),
-		AddrNotAvail:   addrNotAvail,
-		SourceRetries:  d.sourceRetries.Load(),
-		ActiveCloses:   closes.BySide(telemetry.SideActive),
-		PassiveCloses:  closes.BySide(telemetry.SidePassive),
-		AbortiveCloses: closes.BySide(telemetry.SideAbortive),
-	}
-	s.Open = s.Opened - closes.Total()
+	var s Stats
+	d.closes.Snapshot().AddTo(&s.ConnStats) // closes first: Open never below 0
+	d.dials.AddTo(&s.ConnStats)
+	s.Open = s.Opened - s.TotalClosed()
+	s.SourceRetries = d.sourceRetries.Load()
+	s.SourceUnavailable = d.sourceUnavailable.Load()
+	s.PortWaits = d.portWaits.Load()
+	s.AwaitingClose = d.awaits.count.Load()
+	s.AwaitTimeouts = d.awaitTimeouts.Load()
+	s.AwaitOverflows = d.awaitOverflows.Load()
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime"
 )
 
@@ -31,4 +32,9 @@ func ReadPortRange() (low, high uint16, err error) { return 0, 0, errUnsupported
 // Collect is Linux-only; elsewhere it reports errors.ErrUnsupported.
 func Collect(ctx context.Context, mask StateMask, visit func(Socket)) (Source, error) {
 	return 0, errUnsupported
+}
+
+// Lookup is Linux-only; elsewhere it reports errors.ErrUnsupported.
+func Lookup(local, remote netip.AddrPort) (state uint8, found bool, err error) {
+	return 0, false, errUnsupported
 }

@@ -100,16 +100,16 @@ func SetLocalPortRange(fd int, low, high uint16) error {
 	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE, int(uint32(high)<<16|uint32(low)))
 }
 
-// DiscardUnread reads and drops up to n bytes already in the receive queue,
-// without blocking. A socket closed with unread bytes sends an RST and
-// drops its own unsent data; emptying the queue first keeps the close a
-// FIN.
+// DiscardUnread drops up to n bytes already in the receive queue, without
+// blocking and without copying them (recv with MSG_TRUNC, which TCP
+// honours by discarding). A socket closed with unread bytes sends an RST
+// and drops its own unsent data; emptying the queue first keeps the close
+// a FIN.
 func DiscardUnread(rc syscall.RawConn, n int) error {
-	buf := make([]byte, min(n, 64<<10))
 	var serr error
 	err := rc.Control(func(fd uintptr) {
 		for n > 0 {
-			got, _, e := unix.Recvfrom(int(fd), buf[:min(n, len(buf))], unix.MSG_DONTWAIT)
+			got, e := discard(int(fd), n)
 			if e != nil || got == 0 {
 				if e != unix.EAGAIN {
 					serr = e
@@ -123,4 +123,72 @@ func DiscardUnread(rc syscall.RawConn, n int) error {
 		return err
 	}
 	return serr
+}
+
+// discardBuf is handed to recv with MSG_TRUNC, which TCP never writes to:
+// its length bounds one discard, its content is never touched.
+var discardBuf [64 << 10]byte
+
+// discard is recv(fd, at most n bytes, MSG_TRUNC|MSG_DONTWAIT): bytes
+// dropped from the receive queue, 0 at the peer's FIN.
+func discard(fd, n int) (int, error) {
+	n = min(n, len(discardBuf))
+	got, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&discardBuf[0])),
+		uintptr(n), unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(got), nil
+}
+
+// AwaitEOF reads and drops every byte that arrives until the peer's FIN
+// (eof true), an error such as a reset (eof false, err the cause), or the
+// read deadline of rc's descriptor (err the deadline error), waiting on
+// the runtime's poller: no thread is held while nothing arrives, and no
+// byte is copied.
+func AwaitEOF(rc syscall.RawConn) (eof bool, err error) {
+	var serr error
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			got, e := discard(int(fd), len(discardBuf))
+			switch {
+			case e == unix.EINTR:
+				continue
+			case e == unix.EAGAIN:
+				return false
+			case e != nil:
+				serr = e
+				return true
+			case got == 0:
+				eof = true
+				return true
+			}
+		}
+	})
+	if err != nil {
+		return false, err
+	}
+	return eof, serr
+}
+
+// ShutdownWrite is shutdown(SHUT_WR): the FIN goes out now, the socket
+// stays open for reading.
+func ShutdownWrite(rc syscall.RawConn) error {
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil {
+		return err
+	}
+	return serr
+}
+
+// Dup returns a new close-on-exec descriptor of the same socket. The
+// socket stays open, and sends no FIN, until every descriptor of it is
+// closed.
+func Dup(rc syscall.RawConn) (int, error) {
+	nfd := -1
+	var serr error
+	if err := rc.Control(func(fd uintptr) { nfd, serr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	return nfd, serr
 }

@@ -15,3 +15,12 @@ func DiscardUnread(syscall.RawConn, int) error { return ErrUnsupported }
 
 // StateAndUnread is not supported outside Linux.
 func StateAndUnread(syscall.RawConn) (uint8, int, error) { return 0, 0, ErrUnsupported }
+
+// AwaitEOF is not supported outside Linux.
+func AwaitEOF(syscall.RawConn) (bool, error) { return false, ErrUnsupported }
+
+// ShutdownWrite is not supported outside Linux.
+func ShutdownWrite(syscall.RawConn) error { return ErrUnsupported }
+
+// Dup is not supported outside Linux.
+func Dup(syscall.RawConn) (int, error) { return -1, ErrUnsupported }
