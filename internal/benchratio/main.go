@@ -26,11 +26,8 @@ type options struct {
 }
 
 func main() {
-	o, err := parseFlags(flag.CommandLine, os.Args[1:])
+	o, err := parseFlags(flag.CommandLine, os.Args[1:]) // exits on a malformed flag
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
 		fmt.Fprintln(os.Stderr, "benchratio:", err)
 		os.Exit(2)
 	}

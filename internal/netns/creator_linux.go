@@ -164,7 +164,8 @@ func checkProofFD(fd int, creator nsID) error {
 }
 
 // checkNamespaces checks that the parent is the creator and that this
-// process left both the creator's namespace and PID 1's.
+// process left the creator's namespace and, where /proc/1 can be read (a
+// sandbox may hide it even from root), PID 1's.
 func checkNamespaces(own, creator nsID) error {
 	if own == creator {
 		return fmt.Errorf("this process is in its creator's network namespace, not a new one")

@@ -16,7 +16,8 @@
 //   - the child's Setup checks that the descriptor is a namespace file
 //     (nsfs) with that device and inode, that its parent process is in
 //     that namespace now (so the parent is the creator), and that its own
-//     namespace is neither the creator's nor PID 1's;
+//     namespace is neither the creator's nor, where /proc/1 can be read,
+//     PID 1's;
 //   - then it closes the descriptor, so that the processes the child
 //     starts inherit the variable but not the proof.
 //
