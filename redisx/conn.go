@@ -1,0 +1,191 @@
+package redisx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/internal/sockopt"
+	"github.com/keepconn/keepconn/internal/telemetry"
+)
+
+// errServerClosed is what a connection the reaper closed returns from Read,
+// Write and SyscallConn. It wraps io.EOF, so go-redis retries the command
+// on another connection, as for any connection the server closed.
+var errServerClosed = fmt.Errorf("keepconn/redisx: the server had closed the connection: %w", io.EOF)
+
+// errExpired is what SyscallConn returns, in go-redis's check before
+// reusing an idle connection, for a connection past its idle time or
+// lifetime: go-redis then closes it and takes another.
+var errExpired = errors.New("keepconn/redisx: connection expired")
+
+// Why the last I/O of a connection failed.
+const (
+	ioOK uint32 = iota
+	ioPeerGone
+	ioFailed
+)
+
+// conn is what go-redis gets from redisx's dialer: the connection (a
+// *dialer.Conn, or a *tls.Conn over one) with the evidence redisx needs
+// to say why go-redis closes it. It stays a syscall.Conn, so go-redis's
+// check before reuse still peeks at the socket.
+type conn struct {
+	net.Conn              // top layer: *dialer.Conn or *tls.Conn
+	kc       *dialer.Conn // the TCP connection
+	raw      syscall.RawConn
+	m        *monitor
+	tls      bool
+
+	expires  int64        // monotonic ns when the lifetime ends; 0: never
+	lastRead atomic.Int64 // monotonic ns of the last completed Read
+	busy     atomic.Int32 // Reads, Writes and checks in progress
+	dead     atomic.Bool  // the server closed it; the reaper may close it
+	closed   atomic.Bool  // closed exactly once, through close
+	checking atomic.Bool  // go-redis's reuse check ran and no I/O since
+	dropped  atomic.Bool  // go-redis closed it after the reaper did
+	ioState  atomic.Uint32
+	reason   atomic.Uint32 // reason+1 decided by redisx (expiry); 0: none
+}
+
+var (
+	_ net.Conn     = (*conn)(nil)
+	_ syscall.Conn = (*conn)(nil)
+)
+
+// NetConn returns the layer below: the *tls.Conn or the *dialer.Conn.
+func (c *conn) NetConn() net.Conn { return c.Conn }
+
+// Read reads from the connection and notes when and how it ended.
+func (c *conn) Read(b []byte) (int, error) {
+	c.busy.Add(1)
+	if c.dead.Load() {
+		c.busy.Add(-1)
+		return 0, errServerClosed
+	}
+	n, err := c.Conn.Read(b)
+	c.lastRead.Store(c.m.now())
+	c.noteIO(err)
+	c.busy.Add(-1)
+	return n, err
+}
+
+// Write writes to the connection and notes how it ended.
+func (c *conn) Write(b []byte) (int, error) {
+	c.busy.Add(1)
+	if c.dead.Load() {
+		c.busy.Add(-1)
+		return 0, errServerClosed
+	}
+	n, err := c.Conn.Write(b)
+	c.noteIO(err)
+	c.busy.Add(-1)
+	return n, err
+}
+
+func (c *conn) noteIO(err error) {
+	if c.checking.Load() {
+		c.checking.Store(false)
+	}
+	if err == nil {
+		return
+	}
+	state := ioFailed
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		state = ioPeerGone
+	}
+	c.ioState.Store(state)
+}
+
+// SyscallConn returns the TCP connection's raw connection, for go-redis's
+// check before reuse. That check is where redisx ends connections past
+// their idle time or lifetime: SyscallConn then fails, and go-redis
+// closes the connection and takes another one. A connection the server
+// closed fails likewise.
+func (c *conn) SyscallConn() (syscall.RawConn, error) {
+	c.busy.Add(1)
+	defer c.busy.Add(-1)
+	if c.dead.Load() {
+		return nil, errServerClosed
+	}
+	now := c.m.now()
+	if c.expires != 0 && now >= c.expires {
+		c.reason.Store(uint32(telemetry.ReasonMaxLifetime) + 1)
+		return nil, errExpired
+	}
+	if idle := c.m.idleTimeout.Load(); idle > 0 && now-c.lastRead.Load() >= idle {
+		c.reason.Store(uint32(telemetry.ReasonMaxIdleTime) + 1)
+		return nil, errExpired
+	}
+	c.checking.Store(true)
+	return c.raw, nil
+}
+
+// Close closes the connection through the dialer with the reason the
+// evidence gives. A connection the reaper closed already closes without
+// error; any other second Close returns net.ErrClosed.
+func (c *conn) Close() error {
+	if c.closed.Load() {
+		if c.dead.Load() {
+			c.m.zombieClosed(c)
+			return nil
+		}
+		return net.ErrClosed
+	}
+	return c.m.closeConn(c, c.closeReason())
+}
+
+// closeReason says why go-redis closes the connection now, from the
+// evidence: redisx's own expiry decision, the client being closed, the
+// last I/O error, the socket's state, the reuse check, and otherwise the
+// idle cap.
+func (c *conn) closeReason() telemetry.Reason {
+	if c.m.closing.Load() {
+		return telemetry.ReasonClosed
+	}
+	if r := c.reason.Load(); r != 0 {
+		return telemetry.Reason(r - 1)
+	}
+	if c.dead.Load() || c.peerClosed() {
+		return telemetry.ReasonPeerClosed
+	}
+	switch c.ioState.Load() {
+	case ioPeerGone:
+		return telemetry.ReasonPeerClosed
+	case ioFailed:
+		return telemetry.ReasonBroken
+	}
+	if c.checking.Load() {
+		// The reuse check found bytes nobody asked for.
+		return telemetry.ReasonBroken
+	}
+	return c.m.unexplainedReason
+}
+
+// peerClosed reports whether the server has closed its end (its FIN or
+// reset arrived), from the kernel's TCP state.
+func (c *conn) peerClosed() bool {
+	if c.raw == nil {
+		return false
+	}
+	state, err := sockopt.State(c.raw)
+	if err != nil {
+		return errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed)
+	}
+	switch state {
+	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
+		return true
+	}
+	return false
+}
+
+// idleFor reports whether nothing is in progress on the connection and
+// its last read ended at least d ago.
+func (c *conn) idleFor(now, d int64) bool {
+	return c.busy.Load() == 0 && now-c.lastRead.Load() >= d
+}

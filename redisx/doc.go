@@ -1,0 +1,3 @@
+// Package redisx makes go-redis v9 clients keep their connections, and
+// makes their churn visible.
+package redisx

@@ -1,0 +1,86 @@
+package redisx
+
+import (
+	"time"
+
+	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/internal/telemetry"
+)
+
+// Close closes the client and its connections (counted as Closed), stops
+// the reaper and its metrics, and waits for the connections' goodbyes
+// (at most the dialer's AwaitPeerClose). Calling it again returns the
+// first call's error.
+func (c *Client) Close() error { return c.h.close() }
+
+// Stats returns a snapshot of the client's connections. It is safe to
+// call at any time, also after Close.
+func (c *Client) Stats() Stats { return c.h.m.stats() }
+
+// Tuning returns the pool settings in force.
+func (c *Client) Tuning() Tuning { return c.h.m.Tuning() }
+
+// Dialer returns the keepconn dialer of the client's connections, for its
+// Stats. Closing it is Close's job.
+func (c *Client) Dialer() *dialer.Dialer { return c.h.m.d }
+
+// Close closes the client; see Client.Close.
+func (c *ClusterClient) Close() error { return c.h.close() }
+
+// Stats returns a snapshot of the connections to every node.
+func (c *ClusterClient) Stats() Stats { return c.h.m.stats() }
+
+// Tuning returns the pool settings in force, per node.
+func (c *ClusterClient) Tuning() Tuning { return c.h.m.Tuning() }
+
+// Dialer returns the keepconn dialer of the client's connections.
+func (c *ClusterClient) Dialer() *dialer.Dialer { return c.h.m.d }
+
+// Close closes the ring; see Client.Close.
+func (c *Ring) Close() error { return c.h.close() }
+
+// Stats returns a snapshot of the connections to every shard.
+func (c *Ring) Stats() Stats { return c.h.m.stats() }
+
+// Tuning returns the pool settings in force, per shard.
+func (c *Ring) Tuning() Tuning { return c.h.m.Tuning() }
+
+// Dialer returns the keepconn dialer of the ring's connections.
+func (c *Ring) Dialer() *dialer.Dialer { return c.h.m.d }
+
+// Close closes the client; see Client.Close.
+func (c *UniversalClient) Close() error { return c.h.close() }
+
+// Stats returns a snapshot of the client's connections.
+func (c *UniversalClient) Stats() Stats { return c.h.m.stats() }
+
+// Tuning returns the pool settings in force.
+func (c *UniversalClient) Tuning() Tuning { return c.h.m.Tuning() }
+
+// Dialer returns the keepconn dialer of the client's connections.
+func (c *UniversalClient) Dialer() *dialer.Dialer { return c.h.m.d }
+
+// close is Close's work: the go-redis client first (its closes count as
+// Closed), then the reaper, then the pending goodbyes, which end within
+// the dialer's AwaitPeerClose (one second more is allowed), then the
+// metrics and the dialer.
+func (m *monitor) close(closeClient func() error) error {
+	m.closing.Store(true)
+	err := closeClient()
+	close(m.stop)
+	<-m.done
+	for _, c := range m.snapshot() { // dialed after go-redis closed
+		m.closeConn(c, telemetry.ReasonClosed)
+	}
+	waited := make(chan struct{})
+	go func() { m.pending.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(m.await + time.Second):
+	}
+	if m.metrics != nil {
+		m.metrics.Unregister()
+	}
+	m.d.Close()
+	return err
+}
