@@ -40,14 +40,15 @@ type destination struct {
 	addr  netip.AddrPort
 	attrs []attribute.KeyValue
 	live  atomic.Int64 // connections open now, plus dials being counted
-	last  atomic.Int64 // monoNow of the last dial or close
+	last  atomic.Int64 // clock of the last dial or close
+	clock func() int64
 	dials telemetry.Dials
 	close telemetry.Closes
 }
 
 // release ends one use of e begun by destinations.acquire.
 func (e *destination) release() {
-	e.last.Store(monoNow())
+	e.last.Store(e.clock())
 	e.live.Add(-1)
 }
 
@@ -73,8 +74,16 @@ type destinations struct {
 
 func (s *destinations) init() {
 	s.m = make(map[netip.AddrPort]*destination)
-	s.now = monoNow
+	s.setClock(monoNow)
 	s.overflow.attrs = []attribute.KeyValue{attribute.Bool("otel.metric.overflow", true)}
+}
+
+// setClock sets the clock of the set and of its entries (tests).
+func (s *destinations) setClock(now func() int64) {
+	s.now, s.overflow.clock, s.unknown.clock = now, now, now
+	for _, e := range s.m {
+		e.clock = now
+	}
 }
 
 // acquire returns ap's destination, tracking it if it is new, with one
@@ -113,7 +122,7 @@ func (s *destinations) addLocked(ap netip.AddrPort) *destination {
 	e := &destination{addr: ap, attrs: []attribute.KeyValue{
 		attribute.String(telemetry.AttrServerAddress, ap.Addr().String()),
 		attribute.Int(telemetry.AttrServerPort, int(ap.Port())),
-	}}
+	}, clock: s.now}
 	e.last.Store(s.now())
 	s.m[ap] = e
 	return e
@@ -136,7 +145,7 @@ func (s *destinations) sweepLocked() {
 }
 
 // each sweeps, then calls f for every tracked destination and for the
-// overflow and unknown series once they have counted something.
+// overflow and unknown series.
 func (s *destinations) each(f func(*destination)) {
 	s.sweep()
 	s.mu.RLock()
@@ -145,11 +154,7 @@ func (s *destinations) each(f func(*destination)) {
 		list = append(list, e)
 	}
 	s.mu.RUnlock()
-	for _, e := range []*destination{&s.overflow, &s.unknown} {
-		if e.live.Load() != 0 || e.last.Load() != 0 {
-			list = append(list, e)
-		}
-	}
+	list = append(list, &s.overflow, &s.unknown)
 	for _, e := range list {
 		f(e)
 	}

@@ -50,8 +50,10 @@ func WithWatchTimeout(d time.Duration) WatchOption {
 //     PortBudget.Utilization of each destination, 0…1;
 //   - keepconn.tcp.time_wait.total: all TIME_WAIT sockets of the namespace.
 //
-// The destinations are d.Destinations(): at most MaxTrackedDestinations
-// (256), the first ones d connected to, which bounds the cardinality. Each
+// The destinations are d.Destinations(): those with a connection open or
+// used within DestinationIdleTimeout, at most MaxTrackedDestinations (256),
+// which bounds the cardinality; a destination that leaves the set stops
+// being reported. Each
 // collection reads the kernel once (netlink, or /proc when refused), bounded
 // by the collection's context and the watch timeout; a failed read is
 // returned to the SDK, which hands it to otel.Handle, and reports nothing.
