@@ -1,0 +1,202 @@
+package sqlx
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// Dialect says which SQL server a Connector talks to, for the queries sqlx
+// makes itself (idle-timeout discovery).
+type Dialect uint8
+
+const (
+	// DialectUnknown: sqlx makes no query of its own.
+	DialectUnknown Dialect = iota
+	// DialectPostgres: PostgreSQL (idle_session_timeout).
+	DialectPostgres
+	// DialectMySQL: MySQL or MariaDB (@@wait_timeout).
+	DialectMySQL
+)
+
+// ServerInfo describes the server behind a Connector.
+type ServerInfo struct {
+	// Driver names the driver ("pgx", "mysql", "pq").
+	Driver string
+	// Dialect is the server's SQL dialect.
+	Dialect Dialect
+	// Address is the server's host:port, for the default pool name. Never
+	// put a user or password here.
+	Address string
+}
+
+func (i ServerInfo) name() string {
+	if i.Address == "" {
+		return i.Driver
+	}
+	return i.Driver + " " + i.Address
+}
+
+// Connector is a driver.Connector whose connections are dialed through a
+// Dialer and tracked: make one with Dialer.Connector or a driver
+// sub-package, and give it to Open. It serves one DB.
+type Connector struct {
+	inner  driver.Connector
+	dialer *Dialer
+	info   ServerInfo
+	tr     *tracker
+
+	db       atomic.Pointer[sql.DB]
+	closing  atomic.Bool
+	lifetime time.Duration
+	jitter   time.Duration
+	checkAge int64        // liveness check from this idle time (nanos)
+	idleTime atomic.Int64 // ConnMaxIdleTime in force (nanos), for close reasons
+
+	acquisitions, reused atomic.Int64
+	using, peakUsing     atomic.Int64
+	createTime           atomic.Pointer[createRecorder]
+
+	discover atomic.Bool // the next Connect reads the server's idle timeout
+	server   serverTimeout
+	name     string
+	log      *slog.Logger
+}
+
+func (c *Connector) logger() *slog.Logger {
+	if c.log == nil {
+		return slog.Default()
+	}
+	return c.log
+}
+
+var (
+	_ driver.Connector = (*Connector)(nil)
+	_ io.Closer        = (*Connector)(nil)
+)
+
+// Info returns what the Connector knows of its server.
+func (c *Connector) Info() ServerInfo { return c.info }
+
+// Dialer returns the Dialer the connections are dialed through.
+func (c *Connector) Dialer() *Dialer { return c.dialer }
+
+// Driver returns the driver's Driver.
+func (c *Connector) Driver() driver.Driver { return c.inner.Driver() }
+
+// Connect opens a connection through the driver and wraps it.
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	s := &slot{tr: c.tr}
+	start := time.Now()
+	dc, err := c.inner.Connect(withSlot(ctx, s))
+	if err != nil {
+		c.tr.connectErrors.Add(1)
+		return nil, err
+	}
+	sock := s.live()
+	if sock == nil {
+		dc.Close()
+		c.tr.connectErrors.Add(1)
+		return nil, ErrUntracked
+	}
+	if r := c.createTime.Load(); r != nil {
+		r.record(ctx, time.Since(start))
+	}
+	c.discoverOn(ctx, dc)
+	w := newConn(dc, c, sock, c.deadline())
+	w.take()
+	return w, nil
+}
+
+// deadline draws a connection's end of life: now + lifetime + a uniform
+// share of the jitter.
+func (c *Connector) deadline() int64 {
+	if c.lifetime <= 0 {
+		return 0
+	}
+	life := c.lifetime
+	if c.jitter > 0 {
+		life = lifetimeAdd(life, rand.N(c.jitter+1))
+	}
+	return int64(lifetimeAdd(time.Duration(nanotime()), life))
+}
+
+// Close is called by sql.DB.Close after it closed the idle connections;
+// connections still in use are closed as they come back, counted as
+// Closed. It closes the Dialer's keepconn dialer if the Dialer made it.
+func (c *Connector) Close() error {
+	c.closing.Store(true)
+	if c.dialer.owned {
+		return c.dialer.d.Close()
+	}
+	return nil
+}
+
+func (c *Connector) checkDue(returnedAt int64) bool {
+	return nanotime()-returnedAt >= c.checkAge
+}
+
+func (c *Connector) acquired(reused bool) {
+	c.acquisitions.Add(1)
+	if reused {
+		c.reused.Add(1)
+	}
+}
+
+// inUse moves the count of connections in use and its peak.
+func (c *Connector) inUse(d int64) {
+	n := c.using.Add(d)
+	for {
+		p := c.peakUsing.Load()
+		if n <= p || c.peakUsing.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+// takePeak returns the peak in use since the last call and starts a new
+// period at the current count.
+func (c *Connector) takePeak() int64 {
+	return c.peakUsing.Swap(c.using.Load())
+}
+
+type claimKind uint8
+
+const (
+	claimMaxIdle claimKind = iota
+	claimIdleTime
+)
+
+// claim attributes one close to database/sql's MaxIdleClosed or
+// MaxIdleTimeClosed, if that counter has an increment no close has been
+// attributed to yet.
+func (c *Connector) claim(k claimKind) bool {
+	db := c.db.Load()
+	if db == nil {
+		return false
+	}
+	st := db.Stats()
+	have, n := &c.tr.claimedMaxIdle, st.MaxIdleClosed
+	if k == claimIdleTime {
+		have, n = &c.tr.claimedIdleTime, st.MaxIdleTimeClosed
+	}
+	for {
+		old := have.Load()
+		if old >= n {
+			return false
+		}
+		if have.CompareAndSwap(old, old+1) {
+			return true
+		}
+	}
+}
+
+var epoch = time.Now()
+
+// nanotime is a monotonic clock in nanoseconds, never 0.
+func nanotime() int64 { return int64(time.Since(epoch)) + 1 }

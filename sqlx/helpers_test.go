@@ -1,0 +1,220 @@
+package sqlx_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/internal/dbtest"
+	"github.com/keepconn/keepconn/sqlx"
+	"github.com/keepconn/keepconn/sqlx/mysqldriver"
+	"github.com/keepconn/keepconn/sqlx/pgxdriver"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := dbtest.StopAll(); err != nil && code == 0 {
+		fmt.Println("stopping servers:", err)
+		code = 1
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Println("goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// target is a server with the two ways of opening it.
+type target struct {
+	name string
+	srv  *dbtest.Server
+	kind dbtest.Kind
+}
+
+var targets = []target{{"postgresql-pgx", nil, dbtest.KindPostgres}, {"mariadb-mysql", nil, dbtest.KindMariaDB}}
+
+// start returns tg with its server started (shared, or in the current
+// namespace when inNS).
+func (tg target) start(t testing.TB, own bool, opts dbtest.Options) target {
+	t.Helper()
+	if own {
+		tg.srv = dbtest.StartT(t, tg.kind, opts)
+	} else {
+		tg.srv = dbtest.Shared(t, tg.kind)
+	}
+	return tg
+}
+
+// openSqlx opens the server through sqlx with its driver sub-package.
+func (tg target) openSqlx(t testing.TB, d *dialer.Dialer, cfg sqlx.Config) *sqlx.DB {
+	t.Helper()
+	c := tg.sqlxConnector(t, d)
+	db, err := sqlx.Open(c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (tg target) sqlxConnector(t testing.TB, d *dialer.Dialer) *sqlx.Connector {
+	t.Helper()
+	var c *sqlx.Connector
+	var err error
+	switch tg.kind {
+	case dbtest.KindPostgres:
+		var pc *pgx.ConnConfig
+		if pc, err = pgx.ParseConfig(tg.srv.PostgresURL()); err == nil {
+			c, err = pgxdriver.Connector(pc, d)
+		}
+	case dbtest.KindMariaDB:
+		var mc *mysql.Config
+		if mc, err = mysql.ParseDSN(tg.srv.MySQLDSN()); err == nil {
+			c, err = mysqldriver.Connector(mc, d)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// openPlain opens the server with database/sql and the driver alone,
+// dialing through d so that its dials are counted.
+func (tg target) openPlain(t testing.TB, d *dialer.Dialer) *sql.DB {
+	t.Helper()
+	var db *sql.DB
+	switch tg.kind {
+	case dbtest.KindPostgres:
+		pc, err := pgx.ParseConfig(tg.srv.PostgresURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.DialFunc = d.DialContext
+		db = sql.OpenDB(stdlib.GetConnector(*pc))
+	case dbtest.KindMariaDB:
+		mc, err := mysql.ParseDSN(tg.srv.MySQLDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mc.DialFunc = d.DialContext
+		c, err := mysql.NewConnector(mc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = sql.OpenDB(c)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (tg target) addrPort() netip.AddrPort {
+	return netip.MustParseAddrPort(tg.srv.Addr())
+}
+
+func newDialer(t testing.TB, cfg dialer.Config) *dialer.Dialer {
+	t.Helper()
+	d, err := dialer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// burstResult is what a run of bursts measured.
+type burstResult struct {
+	queries  int
+	errs     int
+	firstErr error
+	elapsed  time.Duration
+}
+
+func (r burstResult) qps() float64 { return float64(r.queries) / r.elapsed.Seconds() }
+
+// runBursts runs bursts of `workers` concurrent SELECT 1, one burst after
+// the other: the load pattern that makes an idle cap below the
+// concurrency churn.
+func runBursts(db *sql.DB, workers, bursts int, gap time.Duration) burstResult {
+	var r burstResult
+	var mu sync.Mutex
+	start := time.Now()
+	for b := range bursts {
+		if b > 0 && gap > 0 {
+			time.Sleep(gap)
+		}
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				var one int
+				err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+				mu.Lock()
+				r.queries++
+				if err != nil {
+					r.errs++
+					if r.firstErr == nil {
+						r.firstErr = err
+					}
+				}
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	}
+	r.elapsed = time.Since(start)
+	if gap > 0 {
+		r.elapsed -= time.Duration(bursts-1) * gap
+	}
+	return r
+}
+
+// settled waits until every close of db has been reported (the dialer may
+// wait for the server's FIN first) and returns the final Stats.
+func settled(t testing.TB, db *sqlx.DB) sqlx.Stats {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := db.Stats()
+		if s.Open == 0 || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkIdentities asserts that every connection opened was closed once
+// by reason and once by side.
+func checkIdentities(t testing.TB, s sqlx.Stats) {
+	t.Helper()
+	sides := s.ActiveCloses + s.PassiveCloses + s.AbortiveCloses
+	if s.Opened != s.TotalClosed()+s.Open || s.Opened != sides+s.Open {
+		t.Errorf("Opened %d, closes by reason %d, by side %d, Open %d: the counts do not agree\n%+v",
+			s.Opened, s.TotalClosed(), sides, s.Open, s.ConnStats)
+	}
+}
+
+func timeWaitTowards(t testing.TB, dst netip.AddrPort) int {
+	t.Helper()
+	c, err := dialer.TimeWaitCensus(context.Background())
+	if err != nil {
+		t.Logf("TIME_WAIT census: %v", err)
+		return -1
+	}
+	return c.ByPeer[dst]
+}
