@@ -121,7 +121,7 @@ func (c *Connector) deadline() int64 {
 	}
 	life := c.lifetime
 	if c.jitter > 0 {
-		life = lifetimeAdd(life, rand.N(c.jitter+1))
+		life = lifetimeAdd(life, rand.N(lifetimeAdd(c.jitter, 1))) // [0, jitter]
 	}
 	return int64(lifetimeAdd(time.Duration(nanotime()), life))
 }

@@ -218,3 +218,5 @@ func timeWaitTowards(t testing.TB, dst netip.AddrPort) int {
 	}
 	return c.ByPeer[dst]
 }
+
+func dbtestOptions() dbtest.Options { return dbtest.Options{} }
