@@ -135,9 +135,10 @@ func (c *conn) Close() error {
 	if c.lifetime != nil {
 		c.lifetime.Stop()
 	}
-	reason := c.closeReason(peerClosedFirst(c.Conn))
+	peerFirst := peerClosedFirst(c.Conn)
+	reason := c.closeReason(peerFirst)
 	return dialer.CloseConn(c.Conn, reason, func(side telemetry.Side) {
-		if reason == telemetry.ReasonBroken && side == telemetry.SidePassive {
+		if reason == telemetry.ReasonBroken && side == telemetry.SidePassive && !peerFirst {
 			reason = telemetry.ReasonPeerClosed
 		}
 		c.h.countClose(reason, side)
@@ -146,24 +147,30 @@ func (c *conn) Close() error {
 }
 
 // closeReason says why the connection closes now, from evidence: a
-// strong mark; the peer's FIN or reset already received; a weak mark; a
-// request still using it (broken); or, for an idle connection net/http
-// closes on its own, the net/http code closing it — its idle timer
-// (max_idle_time), CloseIdleConnections (closed), its idle cap
+// strong mark; CloseIdleConnections closing it (Closed, even when the
+// server, told by a TLS close_notify, closed its side first); the peer's
+// FIN or reset already received; a weak mark; a request still using it
+// (broken); or, for an idle connection net/http closes on its own, the
+// net/http code closing it — its idle timer (max_idle_time), its idle cap
 // (max_idle). Anything else net/http gave up on is broken.
 func (c *conn) closeReason(peerFirst bool) telemetry.Reason {
 	m := c.mark.Load()
-	switch {
-	case m&strongMark != 0:
+	if m&strongMark != 0 {
 		return telemetry.Reason(m&0xff - 1)
+	}
+	closer := telemetry.ReasonBroken
+	if c.idle() {
+		closer = closerReason()
+	}
+	switch {
+	case closer == telemetry.ReasonClosed:
+		return closer
 	case peerFirst:
 		return telemetry.ReasonPeerClosed
 	case m != 0:
 		return telemetry.Reason(m&0xff - 1)
-	case !c.idle():
-		return telemetry.ReasonBroken
 	}
-	return closerReason()
+	return closer
 }
 
 // closerReason looks at the goroutine closing an idle connection for the
@@ -176,10 +183,10 @@ func closerReason() telemetry.Reason {
 		f, more := frames.Next()
 		name := f.Function
 		switch {
-		case strings.HasSuffix(name, ".closeConnIfStillIdle"), strings.HasSuffix(name, ".onIdleTimeout"):
-			return telemetry.ReasonMaxIdleTime
 		case name == "net/http.(*Transport).CloseIdleConnections":
 			return telemetry.ReasonClosed
+		case strings.HasSuffix(name, ".closeConnIfStillIdle"), strings.HasSuffix(name, ".onIdleTimeout"):
+			return telemetry.ReasonMaxIdleTime
 		case strings.HasSuffix(name, ".tryPutIdleConn"):
 			return telemetry.ReasonMaxIdle
 		}

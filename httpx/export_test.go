@@ -1,0 +1,11 @@
+package httpx
+
+import "time"
+
+// SetHostForgetAfter shortens how long a quiet host keeps its entry, for
+// tests.
+func (t *Transport) SetHostForgetAfter(d time.Duration) {
+	t.hosts.mu.Lock()
+	t.hosts.forget = d
+	t.hosts.mu.Unlock()
+}
