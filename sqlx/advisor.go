@@ -126,6 +126,10 @@ func (a *advisor) logOnce(log *slog.Logger, name string, adv Advice) {
 		return
 	}
 	a.seen[key] = true
+	if adv.Field == "" {
+		log.Warn("sqlx: "+adv.Message, "pool", name)
+		return
+	}
 	log.Warn("sqlx: "+adv.Message, "pool", name, "field", adv.Field, "current", adv.Current, "suggested", adv.Suggested)
 }
 
@@ -172,7 +176,7 @@ func evaluate(prev, cur sample, maxOpen int, budget float64) Report {
 	if cur.active >= 0 {
 		r.LocalCloseRate = float64(cur.active-prev.active) / secs
 	} else {
-		r.LocalCloseRate = float64(r.MaxIdleClosed+r.MaxIdleTimeClosed+r.MaxLifetimeClosed) / secs
+		r.LocalCloseRate = float64(dbStatsLocalCloses(r, cur.maxIdle)) / secs
 	}
 	if a, ok := adviseMaxIdle(r, cur.maxIdle, maxOpen); ok {
 		r.Advice = append(r.Advice, a)
@@ -186,6 +190,17 @@ func evaluate(prev, cur sample, maxOpen int, budget float64) Report {
 			r.LocalCloseRate, roundWindow(w), 100*r.LocalCloseRate/budget, budget)})
 	}
 	return r
+}
+
+// dbStatsLocalCloses estimates a watched DB's socket closes from DBStats.
+// With no idle cap (0) the "closes" at the cap are taken to be returns to
+// a pool behind the driver (stdlib.OpenDBFromPool), not socket closes.
+func dbStatsLocalCloses(r Report, maxIdle int) int64 {
+	n := r.MaxIdleTimeClosed + r.MaxLifetimeClosed
+	if maxIdle > 0 {
+		n += r.MaxIdleClosed
+	}
+	return n
 }
 
 // adviseMaxIdle: closes at the idle cap while more were in use than the

@@ -27,9 +27,11 @@ const (
 	// DefaultMinIdlePace is the pause between two connections dialed to
 	// refill MinIdle.
 	DefaultMinIdlePace = 50 * time.Millisecond
-	// IdleTimeoutMargin is how far below a server's idle timeout the
-	// discovered ConnMaxIdleTime is set: it is set to the server's timeout
-	// minus a quarter of it, and at most this much less.
+	// IdleTimeoutMargin bounds how far below a server's idle timeout the
+	// discovered ConnMaxIdleTime is set: the server's timeout less a
+	// quarter of it, at most this much less, but at least 1.1 s less
+	// (database/sql's idle cleaner runs once a second); half of it when
+	// the timeout is shorter than that.
 	IdleTimeoutMargin = 5 * time.Second
 )
 

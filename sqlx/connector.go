@@ -93,13 +93,16 @@ func (c *Connector) Driver() driver.Driver { return c.inner.Driver() }
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	s := &slot{tr: c.tr}
 	start := time.Now()
+	c.inUse(1) // a connection being opened is wanted by a caller now
 	dc, err := c.inner.Connect(withSlot(ctx, s))
 	if err != nil {
+		c.inUse(-1)
 		c.tr.connectErrors.Add(1)
 		return nil, err
 	}
 	sock := s.live()
 	if sock == nil {
+		c.inUse(-1)
 		dc.Close()
 		c.tr.connectErrors.Add(1)
 		return nil, ErrUntracked
@@ -109,7 +112,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	c.discoverOn(ctx, dc)
 	w := newConn(dc, c, sock, c.deadline())
-	w.take()
+	w.out.Store(true) // counted in use since the Connect began
 	return w, nil
 }
 

@@ -85,10 +85,19 @@ func idleTimeoutQuery(d Dialect) string {
 	return ""
 }
 
-// safeIdleTime is the server's timeout less a quarter of it, at most
-// IdleTimeoutMargin less.
+// cleanerLag is how late database/sql's idle-connection cleaner can be:
+// it runs at most once a second.
+const cleanerLag = 1100 * time.Millisecond
+
+// safeIdleTime is the server's timeout less a quarter of it (at most
+// IdleTimeoutMargin), and less at least the cleaner's lag, so that this
+// side's close comes first; for a timeout too short for that, half of it.
 func safeIdleTime(server time.Duration) time.Duration {
-	return server - min(server/4, IdleTimeoutMargin)
+	safe := server - max(min(server/4, IdleTimeoutMargin), cleanerLag)
+	if safe <= 0 {
+		return server / 2
+	}
+	return safe
 }
 
 // parseIdleTimeout reads @@wait_timeout (seconds) or PostgreSQL's

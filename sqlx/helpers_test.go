@@ -220,3 +220,5 @@ func timeWaitTowards(t testing.TB, dst netip.AddrPort) int {
 }
 
 func dbtestOptions() dbtest.Options { return dbtest.Options{} }
+
+func newDialerT(t testing.TB) *dialer.Dialer { return newDialer(t, dialer.Config{}) }
