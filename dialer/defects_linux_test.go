@@ -217,4 +217,3 @@ func TestDialErrorNamesTheRealCause(t *testing.T) {
 		t.Fatalf("refused dial: %v", err)
 	}
 }
-
