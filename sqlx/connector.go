@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -131,11 +132,19 @@ func (c *Connector) deadline() int64 {
 
 // Close is called by sql.DB.Close after it closed the idle connections;
 // connections still in use are closed as they come back, counted as
-// Closed. It closes the Dialer's keepconn dialer if the Dialer made it.
+// Closed. If the Dialer made its keepconn dialer, Close shuts it down,
+// letting the closes already made wait for the server's FIN for up to
+// DefaultAwaitPeerClose (dialer.Dialer.Shutdown); connections closed
+// later close at once.
 func (c *Connector) Close() error {
 	c.closing.Store(true)
-	if c.dialer.owned {
-		return c.dialer.d.Close()
+	if !c.dialer.owned {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultAwaitPeerClose+100*time.Millisecond)
+	defer cancel()
+	if err := c.dialer.d.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
 	return nil
 }
