@@ -84,7 +84,7 @@ func (c *conn) release() {
 	}
 	c.h.inUse.Add(-1)
 	if c.expired.Load() {
-		c.closeAs(telemetry.ReasonMaxLifetime)
+		c.closeExpired()
 	}
 }
 
@@ -95,11 +95,32 @@ func (c *conn) idle() bool { return c.inflight.Load() == 0 }
 // now, one in use when its requests are done, and a request handed the
 // connection from now on asks the server to close it.
 func (c *conn) expire() {
+	if c.closed.Load() {
+		return
+	}
 	c.markReason(telemetry.ReasonMaxLifetime, true)
 	c.expired.Store(true)
 	if c.idle() {
-		c.closeAs(telemetry.ReasonMaxLifetime)
+		c.closeExpired()
 	}
+}
+
+// expiredRecheck is how soon an expired connection that could not be
+// closed is looked at again.
+const expiredRecheck = 100 * time.Millisecond
+
+// closeExpired closes an expired idle connection unless a request may be
+// about to get it from net/http (a request waits at the host's cap, or a
+// dial is in flight, whose request takes whichever connection comes
+// first): closing it under that request would fail it. Such a connection
+// is then either handed to that request, which asks the server to close
+// it ("Connection: close"), or looked at again after expiredRecheck.
+func (c *conn) closeExpired() {
+	if c.h.waiters.Load() == 0 && c.h.dialing.Load() == 0 {
+		c.closeAs(telemetry.ReasonMaxLifetime)
+		return
+	}
+	c.lifetime.Reset(expiredRecheck)
 }
 
 // markReason records why the Transport expects this connection to close.

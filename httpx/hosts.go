@@ -36,6 +36,7 @@ type hostStats struct {
 	inUse   atomic.Int64 // open connections serving a request
 	dialing atomic.Int64 // dials in flight
 	h2      atomic.Int64 // open connections speaking HTTP/2
+	waiters atomic.Int64 // requests waiting at the cap
 	closes  telemetry.Closes
 	active  atomic.Int64 // monotonic time of the last dial or close, for forgetting
 	gate    dialGate

@@ -27,6 +27,7 @@ type exchange struct {
 	trace        httptrace.ClientTrace
 	sent         *http.Request // the request given to the base
 	waitStart    time.Time     // set when GetConn found the host at its cap
+	waitHost     *hostStats    // the host waited for, while waiting
 	conn         *conn         // nil when the connection is not one we dialed
 	getConns     int32         // GetConn calls: above 1 means the base retried
 	gotConns     int32         // GotConn calls
@@ -63,6 +64,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if x.getConns > 1 {
 		t.count.retries.Add(int64(x.getConns - 1)) // the base's own retries
 	}
+	x.endWait()
 	c, traced := x.conn, x.sent
 	if pooled {
 		// The tuned base calls GetConn and GotConn only from within its
@@ -131,7 +133,7 @@ func (t *Transport) getExchange(req *http.Request) (*exchange, bool) {
 	}
 	x := exchangePool.Get().(*exchange)
 	x.t = t
-	x.waitStart = time.Time{}
+	x.waitStart, x.waitHost = time.Time{}, nil
 	x.getConns, x.gotConns = 0, 0
 	x.reused = false
 	if x.bgCtx == nil {
@@ -171,7 +173,18 @@ func (x *exchange) withTrace(req *http.Request) *http.Request {
 func (x *exchange) onGetConn(hostPort string) {
 	x.getConns++
 	if h := x.t.hosts.find(hostPort); h != nil && h.atCap(x.t.maxPerHost) {
-		x.waitStart = time.Now()
+		x.endWait()
+		x.waitStart, x.waitHost = time.Now(), h
+		h.waiters.Add(1)
+	}
+}
+
+// endWait ends a wait at the cap, if any: the request got a connection or
+// gave up.
+func (x *exchange) endWait() {
+	if x.waitHost != nil {
+		x.waitHost.waiters.Add(-1)
+		x.waitHost = nil
 	}
 }
 
@@ -186,6 +199,7 @@ func (x *exchange) onGotConn(info httptrace.GotConnInfo) {
 		t.count.waitCount.Add(1)
 		t.count.waitNanos.Add(int64(time.Since(x.waitStart)))
 		x.waitStart = time.Time{}
+		x.endWait()
 	}
 	if x.conn != nil {
 		x.conn.release() // the base retried on another connection
@@ -220,6 +234,7 @@ func (c *conn) learnProtocol(info httptrace.GotConnInfo) {
 
 // retry resets the per-attempt state before a second attempt.
 func (x *exchange) retry() {
+	x.endWait()
 	if x.getConns > 1 {
 		x.t.count.retries.Add(int64(x.getConns - 1)) // the base's own retries
 	}
