@@ -81,4 +81,3 @@ func runSelect1(b *testing.B, db *sql.DB) {
 		}
 	}
 }
-

@@ -35,31 +35,32 @@ func StartMariaDB(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("%w: %s missing: install the Debian package mariadb-server", ErrNotInstalled, bin)
 		}
 	}
-	port, err := freePort(opts, BaseMariaDBPort)
+	port, lock, err := freePort(opts, BaseMariaDBPort)
 	if err != nil {
 		return nil, err
 	}
 	dir, cred, err := tempDirFor("keepconn-mariadb-", "mysql")
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	data, initFile := filepath.Join(dir, "data"), filepath.Join(dir, "init.sql")
-	s := &Server{Kind: KindMariaDB, Host: "127.0.0.1", Port: port, Dir: dir, logPath: filepath.Join(dir, "error.log")}
+	s := &Server{Kind: KindMariaDB, Host: "127.0.0.1", Port: port, Dir: dir, lock: lock, logPath: filepath.Join(dir, "error.log")}
 	s.stop = func() error { return nil }
 	if err := run(ctx, nil, MariaDBInstallDB, "--user=mysql", "--datadir="+data,
 		"--auth-root-authentication-method=normal", "--skip-test-db"); err != nil {
-		os.RemoveAll(dir)
+		s.abandon()
 		return nil, err
 	}
 	if err := writeOwned(initFile, mariaInit, cred); err != nil {
-		os.RemoveAll(dir)
+		s.abandon()
 		return nil, err
 	}
 	cmd := exec.Command(MariaDBServer, mariaArgs(opts, dir, data, initFile, s)...)
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
+		s.abandon()
 		return nil, err
 	}
 	exited := make(chan struct{})

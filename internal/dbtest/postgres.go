@@ -21,21 +21,22 @@ func StartPostgres(opts Options) (*Server, error) {
 	if _, err := os.Stat(initdb); err != nil {
 		return nil, fmt.Errorf("%w: %s missing: install the Debian package postgresql", ErrNotInstalled, initdb)
 	}
-	port, err := freePort(opts, BasePostgresPort)
+	port, lock, err := freePort(opts, BasePostgresPort)
 	if err != nil {
 		return nil, err
 	}
 	dir, cred, err := tempDirFor("keepconn-pg-", "postgres")
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	data := filepath.Join(dir, "data")
-	s := &Server{Kind: KindPostgres, Host: "127.0.0.1", Port: port, Dir: dir, logPath: filepath.Join(dir, "log")}
+	s := &Server{Kind: KindPostgres, Host: "127.0.0.1", Port: port, Dir: dir, lock: lock, logPath: filepath.Join(dir, "log")}
 	s.stop = func() error { return pgStop(cred, data) }
 	if err := run(ctx, cred, initdb, "-D", data, "-U", "postgres", "--auth=trust", "-N"); err != nil {
-		os.RemoveAll(dir)
+		s.abandon()
 		return nil, err
 	}
 	serverOpts := fmt.Sprintf("-k %s -h 127.0.0.1 -p %d %s", dir, port, pgSettings(opts))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -59,6 +60,7 @@ type Server struct {
 
 	stopOnce sync.Once
 	stop     func() error
+	lock     *os.File // holds Port against other dbtest processes
 	stopErr  error
 	logPath  string
 }
@@ -73,6 +75,9 @@ func (s *Server) Stop() error {
 		s.stopErr = s.stop()
 		if err := os.RemoveAll(s.Dir); err != nil && s.stopErr == nil {
 			s.stopErr = err
+		}
+		if s.lock != nil {
+			s.lock.Close()
 		}
 	})
 	return s.stopErr
@@ -135,20 +140,40 @@ func run(ctx context.Context, cred *syscall.Credential, name string, args ...str
 	return nil
 }
 
-// freePort returns opts.Port, or the first port from base nothing listens
-// on and nothing holds.
-func freePort(opts Options, base int) (int, error) {
+// freePort returns opts.Port, or the first port from base that no other
+// dbtest server holds (a lock file per port, so that test processes
+// starting servers at the same time never pick the same one) and nothing
+// listens on. The lock is held until the returned file is closed.
+func freePort(opts Options, base int) (int, *os.File, error) {
 	if opts.Port != 0 {
-		return opts.Port, nil
+		return opts.Port, nil, nil
 	}
 	for p := base; p < base+PortTries; p++ {
+		lock, ok := lockPort(p)
+		if !ok {
+			continue
+		}
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err == nil {
 			ln.Close()
-			return p, nil
+			return p, lock, nil
 		}
+		lock.Close()
 	}
-	return 0, fmt.Errorf("keepconn/dbtest: ports %d-%d all taken", base, base+PortTries-1)
+	return 0, nil, fmt.Errorf("keepconn/dbtest: ports %d-%d all taken", base, base+PortTries-1)
+}
+
+// lockPort takes the lock file of port p, without waiting.
+func lockPort(p int) (*os.File, bool) {
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("keepconn-dbtest-%d.lock", p)), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
 }
 
 // waitTCP waits until something accepts on addr.
@@ -174,4 +199,12 @@ func maxConns(opts Options) int {
 		return opts.MaxConnections
 	}
 	return 400
+}
+
+// abandon cleans up after a server that never started.
+func (s *Server) abandon() {
+	os.RemoveAll(s.Dir)
+	if s.lock != nil {
+		s.lock.Close()
+	}
 }
