@@ -140,7 +140,7 @@ func TestSetupRefusesEnvironmentAlone(t *testing.T) {
 func runChild(t *testing.T, mode string, run func(*exec.Cmd) error) ([]byte, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childModeEnv+"="+mode)
+	cmd.Env = append(os.Environ(), childModeEnv+"="+mode, "GORACE=atexit_sleep_ms=0")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := run(cmd)
