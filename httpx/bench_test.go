@@ -12,34 +12,36 @@ import (
 	"github.com/keepconn/keepconn/internal/netnstest"
 )
 
-// Item 6: round trips through httpx against a hand-tuned *http.Transport
-// with the same dialer and limits, serially and with 64 concurrent
-// requests, and against the default Transport at 64. Each runs in its own
-// network namespace (tcp_tw_reuse=1, so the default Transport's churn does
-// not run out of ports and does not touch the host). Compare ns/op with
-// benchstat; the ratios are in the README.
+// Round trips through httpx against a hand-tuned *http.Transport with the
+// same dialer and limits, serially and with 64 concurrent requests, each
+// with a context.Background() request and with a deadline context (the
+// common case: a per-request timeout), and against the default Transport
+// at 64. Each runs in its own network namespace (tcp_tw_reuse=1, so the
+// default Transport's churn does not run out of ports and does not touch
+// the host). Compare with internal/benchratio, one group at a time:
+//
+//	go run ./internal/benchratio -pkg ./httpx -bench RoundTrip -baseline serial/deadline/tuned -match '^serial/deadline/'
 func BenchmarkRoundTrip(b *testing.B) {
-	cases := []struct {
-		name   string
-		par    int
-		client string
-	}{
-		{"serial/httpx", 1, "httpx"},
-		{"serial/tuned", 1, "tuned"},
-		{"parallel64/httpx", 64, "httpx"},
-		{"parallel64/tuned", 64, "tuned"},
-		{"parallel64/default", 64, "default"},
-	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			netnstest.Run(b, netnstest.Config{TWReuse: 1}, func(b *testing.B) {
-				benchRoundTrip(b, c.client, c.par)
-			})
-		})
+	for _, par := range []struct {
+		name string
+		n    int
+	}{{"serial", 1}, {"parallel64", 64}} {
+		for _, ctx := range []string{"background", "deadline"} {
+			for _, client := range []string{"httpx", "tuned", "default"} {
+				if client == "default" && par.n == 1 {
+					continue
+				}
+				b.Run(par.name+"/"+ctx+"/"+client, func(b *testing.B) {
+					netnstest.Run(b, netnstest.Config{TWReuse: 1}, func(b *testing.B) {
+						benchRoundTrip(b, client, par.n, ctx == "deadline")
+					})
+				})
+			}
+		}
 	}
 }
 
-func benchRoundTrip(b *testing.B, kind string, par int) {
+func benchRoundTrip(b *testing.B, kind string, par int, deadline bool) {
 	ts := startServer(b, "127.0.0.1:8090", bodySize, nil)
 	d, err := dialer.New(dialer.Config{})
 	if err != nil {
@@ -64,12 +66,20 @@ func benchRoundTrip(b *testing.B, kind string, par int) {
 		rt = tr
 	}
 	client := &http.Client{Transport: rt}
-	ctx := context.Background()
+	one := func() error {
+		ctx := context.Background()
+		if deadline {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+		}
+		return get(ctx, client, ts.URL, true)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	if par == 1 {
 		for range b.N {
-			if err := get(ctx, client, ts.URL, true); err != nil {
+			if err := one(); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -77,7 +87,7 @@ func benchRoundTrip(b *testing.B, kind string, par int) {
 		b.SetParallelism((par + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := get(ctx, client, ts.URL, true); err != nil {
+				if err := one(); err != nil {
 					b.Error(err)
 					return
 				}

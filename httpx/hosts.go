@@ -69,6 +69,7 @@ type hostTable struct {
 	mu        sync.Mutex
 	m         map[string]*hostStats
 	fast      sync.Map // the same as m, for lock-free finds per request
+	last      atomic.Pointer[hostStats] // the host found last: most clients talk to one
 	other     *hostStats
 	retired   keepconn.ConnStats // counts of the hosts that left
 	lastSweep time.Duration
@@ -124,13 +125,19 @@ func (ht *hostTable) sweepLocked(t *Transport, full bool) {
 		h.addTo(&ht.retired)
 		delete(ht.m, addr)
 		ht.fast.Delete(addr)
+		ht.last.CompareAndSwap(h, nil)
 	}
 }
 
 // find returns addr's counters, or nil when addr is not tracked.
 func (ht *hostTable) find(addr string) *hostStats {
+	if h := ht.last.Load(); h != nil && h.addr == addr {
+		return h
+	}
 	if v, ok := ht.fast.Load(addr); ok {
-		return v.(*hostStats)
+		h := v.(*hostStats)
+		ht.last.Store(h)
+		return h
 	}
 	return nil
 }

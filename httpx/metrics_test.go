@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/httpx"
 	"github.com/keepconn/keepconn/internal/telemetry"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -140,4 +141,34 @@ func hasAll(set attribute.Set, want []attribute.KeyValue) bool {
 		}
 	}
 	return true
+}
+
+// A dialer shared with the Transport, both on one MeterProvider: the
+// Transport's dials are claimed, so keepconn.connection.opened summed over
+// every series counts each connection once; the dialer's Stats still
+// count them.
+func TestSharedDialerNotCountedTwice(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	d, err := dialer.New(dialer.Config{MeterProvider: mp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ts := startServer(t, "127.0.0.1:0", bodySize, nil)
+	tr := httpx.MustNew(httpx.Config{Dialer: d, MeterProvider: mp, MaxConnsPerHost: 4})
+	defer tr.Close()
+	if res := load(&http.Client{Transport: tr}, ts.URL, 200, 4, true); res.errs != 0 {
+		t.Fatalf("%d failed, first: %v", res.errs, res.firstErr)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	s := tr.Stats()
+	if got := sumInt(rm, telemetry.ConnOpened); got != s.Opened || d.Stats().Opened != s.Opened {
+		t.Fatalf("%s summed over all series = %d, dialer Stats %d, Transport %d: want all equal",
+			telemetry.ConnOpened, got, d.Stats().Opened, s.Opened)
+	}
 }
