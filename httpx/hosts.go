@@ -68,7 +68,7 @@ func (h *hostStats) addTo(s *keepconn.ConnStats) {
 type hostTable struct {
 	mu        sync.Mutex
 	m         map[string]*hostStats
-	fast      sync.Map // the same as m, for lock-free finds per request
+	fast      sync.Map                  // the same as m, for lock-free finds per request
 	last      atomic.Pointer[hostStats] // the host found last: most clients talk to one
 	other     *hostStats
 	retired   keepconn.ConnStats // counts of the hosts that left
