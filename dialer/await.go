@@ -129,7 +129,7 @@ func (a *awaits) shutdown(ctx context.Context) error {
 
 // startAwait hands the close to a background wait for the peer's FIN. It
 // reports false, having changed nothing, when no wait can start.
-func (c *Conn) startAwait(unread int, reason Reason, report func(Side)) (bool, error) {
+func (c *Conn) startAwait(reason Reason, report func(Side)) (bool, error) {
 	a := &c.d.awaits
 	if !a.begin(c.d) {
 		return false, nil
@@ -139,9 +139,6 @@ func (c *Conn) startAwait(unread int, reason Reason, report func(Side)) (bool, e
 		a.count.Add(-1)
 		a.wg.Done()
 		return false, nil
-	}
-	if unread > 0 {
-		sockopt.DiscardUnread(c.raw, unread)
 	}
 	err = c.tcpConn.Close() // the socket lives on in fd
 	go c.await(fd, reason, report)
@@ -161,8 +158,8 @@ func (c *Conn) await(fd int, reason Reason, report func(Side)) {
 	} else {
 		f.Close()
 	}
+	c.finish(side, reason, report) // counted before Shutdown can return
 	a.end(f)
-	c.finish(side, reason, report)
 }
 
 // awaitPeer waits for the peer's FIN and closes f: passive when the FIN
@@ -179,11 +176,8 @@ func (c *Conn) awaitPeer(f *os.File, rc syscall.RawConn) Side {
 	}
 	c.d.awaitTimeouts.Add(1)
 	discardUnread(rc)
-	state, unread, serr := sockopt.StateAndUnread(rc)
-	if serr != nil {
-		f.Close()
-		return SideActive
-	}
-	side, _ := closeClassified(rc, state, unread, 0, c.LocalAddr(), c.RemoteAddr(), f.Close)
+	var p sockopt.Probe
+	side := probeClose(&p, rc, 0, c.LocalAddr(), c.RemoteAddr())
+	f.Close()
 	return side
 }

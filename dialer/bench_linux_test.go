@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/keepconn/keepconn/internal/netnstest"
 )
@@ -14,8 +15,11 @@ var benchNamespace = netnstest.Config{PortLow: 10000, PortHigh: 60999, TWReuse: 
 
 // BenchmarkDial measures a dial and a close on loopback: net.Dialer, the
 // keepconn dialer with defaults, and with source addresses (the dial plan
-// and the bind on every socket). Each sub-benchmark runs in a namespace of
-// its own, so none inherits another's TIME_WAIT sockets. Compare ns/op.
+// and the bind on every socket), each under a context with a deadline.
+// Each sub-benchmark runs in a namespace of its own, so none inherits
+// another's TIME_WAIT sockets. Compare with internal/benchratio:
+//
+//	go run ./internal/benchratio -pkg ./dialer -bench Dial -baseline net.Dialer -n 10 -benchtime 20000x
 func BenchmarkDial(b *testing.B) {
 	dialers := []struct {
 		name string
@@ -31,7 +35,9 @@ func BenchmarkDial(b *testing.B) {
 		b.Run(dd.name, func(b *testing.B) {
 			netnstest.Run(b, benchNamespace, func(b *testing.B) {
 				srv := startServer(b, "127.0.0.1:5000", drainUntilEOF)
-				benchDial(b, context.Background(), dd.dial(b), srv.addr())
+				ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // the common case: a deadline
+				defer cancel()
+				benchDial(b, ctx, dd.dial(b), srv.addr())
 			})
 		})
 	}

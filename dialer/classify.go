@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"net"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/keepconn/keepconn/internal/sockdiag"
@@ -18,66 +19,77 @@ func peerClosedState(state uint8) bool {
 	return false
 }
 
-// closeClassified closes a socket whose state and unread byte count were
-// just read, with closeFd, and says which side closed first. half is the
-// side+1 recorded by CloseWrite, or 0.
+// probeClose probes a socket about to be closed (sockopt.Probe) and says
+// which side its close makes the first: half is the side+1 recorded by
+// CloseWrite, or 0, in which case the socket is shut down for writing
+// when the peer is still open.
 //
-// The side is decided from the kernel, and exactly: an established socket
-// is first shut down for writing, then its state read again. FIN_WAIT
-// or CLOSING means this FIN went first (TIME_WAIT here); LAST_ACK means
-// the peer's FIN arrived between the two reads (no TIME_WAIT here). CLOSE
-// can mean either, so the kernel is asked whether a TIME_WAIT holds the
-// 4-tuple. Reading the state once and closing would count a close active
-// when the peer's FIN slips in between.
-func closeClassified(rc syscall.RawConn, state uint8, unread int, half uint32, local, remote net.Addr, closeFd func() error) (Side, error) {
-	var side Side
-	switch {
-	case half != 0:
-		side = Side(half - 1)
-		if unread > 0 && (state == sockopt.StateFinWait1 || state == sockopt.StateFinWait2 || state == sockopt.StateClosing) {
-			side = SideAbortive // unread bytes: Linux answers the close with an RST
-		}
-	case peerClosedState(state):
-		side = SidePassive
-	case state == sockopt.StateEstablished && unread > 0:
-		side = SideAbortive
-	case state == sockopt.StateEstablished:
-		side, _ = shutdownSide(rc, func() error { return sockopt.ShutdownWrite(rc) }, local, remote)
-	default:
-		side = SideActive
+// The side is decided from the kernel, exactly. Unread bytes make Linux
+// answer the close with an RST: abortive. The peer's FIN already in, or a
+// reset: passive. Otherwise this side's FIN is sent by shutdown and the
+// state read right after: FIN_WAIT or CLOSING means it went first
+// (TIME_WAIT here); LAST_ACK means the peer's FIN arrived between the
+// peek and the shutdown (no TIME_WAIT here). CLOSE can mean either, so the
+// kernel is asked whether a TIME_WAIT holds the 4-tuple; it is rare, as it
+// needs the peer to close within the instant between the two system
+// calls. Reading the state once and then closing would count a close
+// active whenever the peer's FIN slipped in before the close.
+func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, local, remote net.Addr) Side {
+	p.Shutdown = half == 0
+	if err := p.Run(rc); err != nil && p.Peer == sockopt.PeerOpen && !p.ShutDown {
+		return SideActive // the state cannot be read: assume the TIME_WAIT is ours
 	}
-	return side, closeFd()
+	switch {
+	case p.Peer == sockopt.PeerData && half != uint32(SidePassive)+1:
+		return SideAbortive
+	case half != 0:
+		return Side(half - 1)
+	case p.Peer == sockopt.PeerEOF || p.Peer == sockopt.PeerGone:
+		return SidePassive
+	case !p.ShutDown:
+		return SidePassive // shutdown refused: the connection was gone
+	}
+	return sideAfterShutdown(p.State, local, remote)
+}
+
+// sideAfterShutdown reads the side from the state right after this
+// side's shutdown, as probeClose explains.
+func sideAfterShutdown(state uint8, local, remote net.Addr) Side {
+	switch state {
+	case sockopt.StateLastAck, sockopt.StateCloseWait:
+		return SidePassive
+	case sockopt.StateClose:
+		return timeWaitSide(local, remote)
+	}
+	return SideActive
 }
 
 // shutdownSide sends this side's FIN with shutdown and says who closed
-// first, as closeClassified explains.
+// first, as probeClose explains; for CloseWrite.
 func shutdownSide(rc syscall.RawConn, shutdown func() error, local, remote net.Addr) (Side, error) {
 	err := shutdown()
 	state, serr := sockopt.State(rc)
-	if serr != nil {
+	switch {
+	case serr != nil:
 		return SideActive, err
+	case err != nil && state == sockopt.StateClose:
+		return SidePassive, err // shutdown found it closed: the peer reset it
 	}
-	switch state {
-	case sockopt.StateFinWait1, sockopt.StateFinWait2, sockopt.StateClosing, sockopt.StateEstablished:
-		return SideActive, err
-	case sockopt.StateClose:
-		if err != nil { // shutdown found it closed: the peer reset it
-			return SidePassive, err
-		}
-		return timeWaitSide(local, remote), err
-	}
-	return SidePassive, err
+	return sideAfterShutdown(state, local, remote), err
 }
 
 // timeWaitSide asks the kernel whether a TIME_WAIT holds the 4-tuple of a
-// socket that reached CLOSE right after its shutdown.
+// socket that reached CLOSE right after its shutdown: the socket itself is
+// out of the kernel's tables then, so a socket found is the TIME_WAIT.
 func timeWaitSide(local, remote net.Addr) Side {
-	state, found, err := sockdiag.Lookup(addrPortOf(local), addrPortOf(remote))
-	if err != nil || (found && state == sockopt.StateTimeWait) {
+	timeWaitLookups.Add(1)
+	_, found, err := sockdiag.Lookup(addrPortOf(local), addrPortOf(remote))
+	if err != nil || found {
 		return SideActive
-	}
-	if found && state != sockopt.StateClose {
-		return SideActive // an orphan still closing from this side
 	}
 	return SidePassive
 }
+
+// timeWaitLookups counts the closes that needed a kernel lookup (tests
+// and benchmarks report it).
+var timeWaitLookups atomic.Int64

@@ -198,28 +198,27 @@ func closePlain(tc *net.TCPConn) (Side, error) {
 	if err != nil {
 		return SideActive, tc.Close()
 	}
-	state, unread, err := sockopt.StateAndUnread(raw)
-	if err != nil {
-		return SideActive, tc.Close()
-	}
-	return closeClassified(raw, state, unread, 0, tc.LocalAddr(), tc.RemoteAddr(), tc.Close)
+	var p sockopt.Probe
+	side := probeClose(&p, raw, 0, tc.LocalAddr(), tc.RemoteAddr())
+	return side, tc.Close()
 }
 
 // sideOfPlain reads the side of a close about to be made by a wrapper of
-// tc: from the state now, since the wrapper may still write.
+// tc: from what has come in now, since the wrapper may still write.
 func sideOfPlain(tc *net.TCPConn) Side {
 	raw, err := tc.SyscallConn()
 	if err != nil {
 		return SideActive
 	}
-	state, unread, err := sockopt.StateAndUnread(raw)
-	switch {
-	case err != nil:
+	var p sockopt.Probe
+	if err := p.Run(raw); err != nil {
 		return SideActive
-	case peerClosedState(state):
-		return SidePassive
-	case unread > 0:
+	}
+	switch p.Peer {
+	case sockopt.PeerData:
 		return SideAbortive
+	case sockopt.PeerEOF, sockopt.PeerGone:
+		return SidePassive
 	}
 	return SideActive
 }

@@ -48,6 +48,7 @@ type Conn struct {
 	side    atomic.Uint32 // side+1 once the close is counted; 0: not yet
 	reason  atomic.Uint32 // reason+1 given by the owner (CloseConn); 0: none
 	report  func(Side)    // the owner's callback (CloseConn), set before Close
+	probe   sockopt.Probe // reused by the close
 }
 
 var (
@@ -162,28 +163,48 @@ func (c *Conn) reasonFor(state uint8) Reason {
 // closeFirst makes the one real close: at once, or handed to a background
 // wait for the peer's FIN.
 func (c *Conn) closeFirst() error {
-	report := c.report
-	if c.abort.Load() || (c.d.cfg.Close == CloseAbortive && c.half.Load() == 0 && abortIfIdle(c.raw)) {
+	report, half := c.report, c.half.Load()
+	if c.abort.Load() || (c.d.cfg.Close == CloseAbortive && half == 0 && abortIfIdle(c.raw)) {
 		c.tcpConn.SetLinger(0)
 		err := c.tcpConn.Close()
 		c.finish(SideAbortive, c.reasonFor(sockopt.StateEstablished), report)
 		return err
 	}
-	state, unread, err := sockopt.StateAndUnread(c.raw)
-	if err != nil {
-		err := c.tcpConn.Close()
-		c.finish(SideActive, c.reasonFor(0), report)
-		return err
-	}
-	reason := c.reasonFor(state)
-	if state == sockopt.StateEstablished && c.half.Load() == 0 && c.d.awaits.on() {
-		if started, err := c.startAwait(unread, reason, report); started {
+	if half == 0 && c.d.awaits.on() {
+		if started, err := c.tryAwait(report); started {
 			return err
 		}
 	}
-	side, err := closeClassified(c.raw, state, unread, c.half.Load(), c.LocalAddr(), c.RemoteAddr(), c.tcpConn.Close)
-	c.finish(side, reason, report)
+	side := probeClose(&c.probe, c.raw, half, c.LocalAddr(), c.RemoteAddr())
+	err := c.tcpConn.Close()
+	c.finish(side, c.reasonOfSide(side), report)
 	return err
+}
+
+// reasonOfSide is reasonFor the state a close of that side was found in.
+func (c *Conn) reasonOfSide(side Side) Reason {
+	if side == SidePassive {
+		return c.reasonFor(sockopt.StateCloseWait)
+	}
+	return c.reasonFor(sockopt.StateEstablished)
+}
+
+// tryAwait starts the wait for the peer's FIN when the peer is still
+// open; unread bytes are discarded first.
+func (c *Conn) tryAwait(report func(Side)) (bool, error) {
+	p := &c.probe
+	p.Shutdown = false
+	if err := p.Run(c.raw); err != nil {
+		return false, nil
+	}
+	switch p.Peer {
+	case sockopt.PeerData:
+		discardUnread(c.raw)
+	case sockopt.PeerOpen:
+	default:
+		return false, nil
+	}
+	return c.startAwait(c.reasonFor(sockopt.StateEstablished), report)
 }
 
 // finish counts the close and tells the owner.

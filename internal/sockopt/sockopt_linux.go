@@ -12,13 +12,7 @@ import (
 func State(rc syscall.RawConn) (uint8, error) {
 	var state uint8
 	var serr error
-	err := rc.Control(func(fd uintptr) {
-		var info *unix.TCPInfo
-		info, serr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-		if serr == nil {
-			state = info.State
-		}
-	})
+	err := rc.Control(func(fd uintptr) { serr = getState(int(fd), &state) })
 	if err != nil {
 		return 0, err
 	}
@@ -26,39 +20,79 @@ func State(rc syscall.RawConn) (uint8, error) {
 }
 
 // StateAndUnread returns the TCP state and the bytes not yet read, in one
-// pass and without allocating: what a close needs to classify itself.
+// pass.
 func StateAndUnread(rc syscall.RawConn) (state uint8, unread int, err error) {
 	var serr error
-	op := closeProbe{state: &state, unread: &unread, err: &serr}
-	if err := rc.Control(op.run); err != nil {
+	err = rc.Control(func(fd uintptr) {
+		if serr = getState(int(fd), &state); serr == nil {
+			unread, serr = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+		}
+	})
+	if err != nil {
 		return 0, 0, err
 	}
 	return state, unread, serr
 }
 
-// closeProbe carries StateAndUnread's results out of RawConn.Control.
-type closeProbe struct {
-	state  *uint8
-	unread *int
-	err    *error
+// What Probe finds in the receive direction.
+const (
+	PeerOpen = iota // nothing unread, no FIN: the peer has not closed
+	PeerData        // bytes unread: a close now is answered with an RST
+	PeerEOF         // the peer's FIN came, nothing unread
+	PeerGone        // the connection was reset or failed
+)
+
+// Probe looks at a socket just before it is closed, in one pass through
+// the descriptor and without blocking: a recv with MSG_PEEK tells unread
+// bytes, the peer's FIN, or neither; then, if Shutdown is set and the
+// peer has sent neither, shutdown(SHUT_WR) sends this side's FIN and the
+// TCP state is read right after it. A Probe is reused across calls of
+// one connection: after the first, Run allocates nothing.
+type Probe struct {
+	Shutdown bool // in: send the FIN when the peer is still open
+
+	Peer     uint8 // out: PeerOpen, PeerData, PeerEOF or PeerGone
+	State    uint8 // out: the TCP state after the shutdown, if made
+	ShutDown bool  // out: the shutdown was made and succeeded
+	Err      error // out: a failure to read the state
+
+	fn func(uintptr)
 }
 
-func (p closeProbe) run(fd uintptr) {
-	if *p.err = getState(int(fd), p.state); *p.err == nil {
-		*p.unread, *p.err = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+// Run probes the socket of rc.
+func (p *Probe) Run(rc syscall.RawConn) error {
+	if p.fn == nil {
+		p.fn = p.run
 	}
+	p.Peer, p.State, p.ShutDown, p.Err = PeerOpen, 0, false, nil
+	if err := rc.Control(p.fn); err != nil {
+		return err
+	}
+	return p.Err
 }
 
-// getState reads only the first byte of struct tcp_info, tcpi_state; the
-// kernel copies no more than the length asked for.
-func getState(fd int, state *uint8) error {
-	size := uint32(1)
-	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
-		uintptr(unsafe.Pointer(state)), uintptr(unsafe.Pointer(&size)), 0)
-	if errno != 0 {
-		return errno
+func (p *Probe) run(fd uintptr) {
+	var b [1]byte
+	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	switch {
+	case errno == unix.EAGAIN:
+		p.Peer = PeerOpen
+	case errno != 0:
+		p.Peer = PeerGone
+		return
+	case n == 0:
+		p.Peer = PeerEOF
+		return
+	default:
+		p.Peer = PeerData
+		return
 	}
-	return nil
+	if !p.Shutdown {
+		return
+	}
+	p.ShutDown = unix.Shutdown(int(fd), unix.SHUT_WR) == nil
+	p.Err = getState(int(fd), &p.State)
 }
 
 // Queues returns the bytes waiting in the receive queue (unread) and in the
@@ -191,4 +225,16 @@ func Dup(rc syscall.RawConn) (int, error) {
 		return -1, err
 	}
 	return nfd, serr
+}
+
+// getState reads only the first byte of struct tcp_info, tcpi_state; the
+// kernel copies no more than the length asked for.
+func getState(fd int, state *uint8) error {
+	size := uint32(1)
+	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(state)), uintptr(unsafe.Pointer(&size)), 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

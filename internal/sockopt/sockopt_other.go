@@ -24,3 +24,23 @@ func ShutdownWrite(syscall.RawConn) error { return ErrUnsupported }
 
 // Dup is not supported outside Linux.
 func Dup(syscall.RawConn) (int, error) { return -1, ErrUnsupported }
+
+// What Probe finds in the receive direction.
+const (
+	PeerOpen = iota
+	PeerData
+	PeerEOF
+	PeerGone
+)
+
+// Probe is not supported outside Linux.
+type Probe struct {
+	Shutdown bool
+	Peer     uint8
+	State    uint8
+	ShutDown bool
+	Err      error
+}
+
+// Run reports ErrUnsupported outside Linux.
+func (p *Probe) Run(syscall.RawConn) error { return ErrUnsupported }

@@ -1,0 +1,128 @@
+package dialer
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/keepconn/keepconn/internal/netnstest"
+	"github.com/keepconn/keepconn/internal/telemetry"
+)
+
+// Farewell says goodbye for a client that does not: the server closes on
+// it, so the close is passive; without it the wait runs out.
+func TestAwaitPeerCloseFarewell(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		farewell string
+		side     Side
+	}{{"with QUIT", "QUIT\n", SidePassive}, {"without", "", SideActive}} {
+		t.Run(tc.name, func(t *testing.T) {
+			netnstest.Run(t, hundredPorts, func(t *testing.T) {
+				startServer(t, quitServerAddr, byeServer)
+				d := mustNew(t, Config{AwaitPeerClose: 300 * time.Millisecond, Farewell: []byte(tc.farewell)})
+				c := dialOrFail(t, d, quitServerAddr)
+				side, err := c.(*Conn).CloseSide()
+				if err != nil || side != tc.side {
+					t.Fatalf("CloseSide = %v, %v; want %v", side, err, tc.side)
+				}
+				s := d.Stats()
+				wantTimeouts := int64(0)
+				if tc.side == SideActive {
+					wantTimeouts = 1
+				}
+				if s.AwaitTimeouts != wantTimeouts || s.TotalClosed() != 1 {
+					t.Fatalf("stats %+v, want %d wait timed out of 1 close", s, wantTimeouts)
+				}
+			})
+		})
+	}
+}
+
+// Close with AwaitPeerClose ends the application's pending Read at once,
+// as any Close does.
+func TestAwaitPeerCloseEndsPendingRead(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		startServer(t, quitServerAddr, quitServer)
+		d := mustNew(t, Config{AwaitPeerClose: time.Minute})
+		c := dialOrFail(t, d, quitServerAddr)
+		readErr := make(chan error, 1)
+		go func() { _, err := c.Read(make([]byte, 1)); readErr <- err }()
+		time.Sleep(20 * time.Millisecond) // the Read is parked
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-readErr:
+			if !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("pending Read ended with %v, want net.ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("pending Read still blocked after Close")
+		}
+		if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Write after Close: %v, want net.ErrClosed", err)
+		}
+		if s := d.Stats(); s.AwaitingClose != 1 || s.Open != 1 {
+			t.Fatalf("stats %+v, want the socket waiting for the peer and still open", s)
+		}
+	})
+}
+
+// CloseIdleConn resets an idle connection without waiting; one with bytes
+// in flight waits for the peer.
+func TestAwaitPeerCloseWithCloseIdle(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		startServer(t, quitServerAddr, quitServer)
+		d := mustNew(t, Config{AwaitPeerClose: time.Minute})
+		idle := dialOrFail(t, d, quitServerAddr)
+		var got Side = 99
+		if err := CloseIdleConn(idle, telemetry.ReasonMaxIdle, func(s Side) { got = s }); err != nil || got != SideAbortive {
+			t.Fatalf("CloseIdleConn of an idle connection: report %v, %v; want abortive at once", got, err)
+		}
+		busy := dialOrFail(t, d, quitServerAddr)
+		mustWrite(t, busy, []byte("GET\n"))
+		if _, err := io.ReadFull(busy, make([]byte, 3)); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, busy, []byte("QUIT\n")) // the server closes on it
+		done := make(chan Side, 1)
+		if err := CloseIdleConn(quitConnNoop{busy}, telemetry.ReasonMaxIdle, func(s Side) { done <- s }); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case s := <-done:
+			if s != SidePassive {
+				t.Fatalf("side %v, want passive: the server closed after QUIT", s)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no outcome")
+		}
+		if s := d.Stats(); s.MaxIdleClosed != 2 || s.AbortiveCloses != 1 || s.PassiveCloses != 1 {
+			t.Fatalf("stats %+v", s)
+		}
+	})
+}
+
+// quitConnNoop is a wrapper that does not declare itself silent: CloseIdle
+// must close it gracefully, and so the wait applies.
+type quitConnNoop struct{ net.Conn }
+
+func (q quitConnNoop) NetConn() net.Conn { return q.Conn }
+
+// A peer that resets during the wait ends it: passive, no TIME_WAIT here.
+func TestAwaitPeerCloseReset(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		startServer(t, quitServerAddr, func(c net.Conn) {
+			c.Read(make([]byte, 5))
+			c.(*net.TCPConn).SetLinger(0) // answer the goodbye with a reset
+		})
+		d := mustNew(t, Config{AwaitPeerClose: time.Minute, Farewell: []byte("QUIT\n")})
+		side, err := dialOrFail(t, d, quitServerAddr).(*Conn).CloseSide()
+		if err != nil || side != SidePassive {
+			t.Fatalf("CloseSide = %v, %v; want passive", side, err)
+		}
+	})
+}
