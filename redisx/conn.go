@@ -47,7 +47,6 @@ type conn struct {
 	busy     atomic.Int32 // Reads, Writes and checks in progress
 	dead     atomic.Bool  // the server closed it; the reaper may close it
 	closed   atomic.Bool  // closed exactly once, through close
-	checking atomic.Bool  // go-redis's reuse check ran and no I/O since
 	dropped  atomic.Bool  // go-redis closed it after the reaper did
 	ioState  atomic.Uint32
 	reason   atomic.Uint32 // reason+1 decided by redisx (expiry); 0: none
@@ -89,9 +88,6 @@ func (c *conn) Write(b []byte) (int, error) {
 }
 
 func (c *conn) noteIO(err error) {
-	if c.checking.Load() {
-		c.checking.Store(false)
-	}
 	if err == nil {
 		return
 	}
@@ -106,7 +102,9 @@ func (c *conn) noteIO(err error) {
 // check before reuse. That check is where redisx ends connections past
 // their idle time or lifetime: SyscallConn then fails, and go-redis
 // closes the connection and takes another one. A connection the server
-// closed fails likewise.
+// closed fails likewise. (go-redis also peeks for RESP3 push data after
+// a command; a failure there only skips the peek, and the connection is
+// ended at its next reuse check.)
 func (c *conn) SyscallConn() (syscall.RawConn, error) {
 	c.busy.Add(1)
 	defer c.busy.Add(-1)
@@ -122,7 +120,6 @@ func (c *conn) SyscallConn() (syscall.RawConn, error) {
 		c.reason.Store(uint32(telemetry.ReasonMaxIdleTime) + 1)
 		return nil, errExpired
 	}
-	c.checking.Store(true)
 	return c.raw, nil
 }
 
@@ -141,9 +138,9 @@ func (c *conn) Close() error {
 }
 
 // closeReason says why go-redis closes the connection now, from the
-// evidence: redisx's own expiry decision, the client being closed, the
-// last I/O error, the socket's state, the reuse check, and otherwise the
-// idle cap.
+// evidence: the client being closed, redisx's own expiry decision, the
+// socket's state (the server's FIN or reset arrived; bytes nobody asked
+// for wait unread), the last I/O error, and otherwise the idle cap.
 func (c *conn) closeReason() telemetry.Reason {
 	if c.m.closing.Load() {
 		return telemetry.ReasonClosed
@@ -151,37 +148,39 @@ func (c *conn) closeReason() telemetry.Reason {
 	if r := c.reason.Load(); r != 0 {
 		return telemetry.Reason(r - 1)
 	}
-	if c.dead.Load() || c.peerClosed() {
+	peer, unread := c.probe()
+	switch {
+	case c.dead.Load() || peer:
 		return telemetry.ReasonPeerClosed
-	}
-	switch c.ioState.Load() {
-	case ioPeerGone:
+	case c.ioState.Load() == ioPeerGone:
 		return telemetry.ReasonPeerClosed
-	case ioFailed:
-		return telemetry.ReasonBroken
-	}
-	if c.checking.Load() {
-		// The reuse check found bytes nobody asked for.
+	case c.ioState.Load() == ioFailed || unread:
 		return telemetry.ReasonBroken
 	}
 	return c.m.unexplainedReason
 }
 
-// peerClosed reports whether the server has closed its end (its FIN or
-// reset arrived), from the kernel's TCP state.
-func (c *conn) peerClosed() bool {
+// probe reads the kernel's TCP state: whether the server has closed its
+// end (its FIN or reset arrived), and whether bytes wait unread.
+func (c *conn) probe() (peerClosed, unread bool) {
 	if c.raw == nil {
-		return false
+		return false, false
 	}
-	state, err := sockopt.State(c.raw)
+	state, n, err := sockopt.StateAndUnread(c.raw)
 	if err != nil {
-		return errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed)
+		return errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed), false
 	}
 	switch state {
 	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
-		return true
+		return true, n > 0
 	}
-	return false
+	return false, n > 0
+}
+
+// peerClosed reports whether the server has closed its end.
+func (c *conn) peerClosed() bool {
+	peer, _ := c.probe()
+	return peer
 }
 
 // idleFor reports whether nothing is in progress on the connection and

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -47,8 +48,9 @@ type Options struct {
 	// TLS makes the server speak TLS only, on Port, with a certificate
 	// generated for 127.0.0.1; Server.TLSConfig trusts it.
 	TLS bool
-	// Settings are further server settings, "--name value": for example
-	// {"timeout": "2"}.
+	// Settings are further lines of the server's configuration file,
+	// "name value": for example {"timeout": "2"}, or {"rename-command":
+	// `CONFIG ""`} to refuse CONFIG as managed services do.
 	Settings map[string]string
 
 	cluster bool
@@ -115,9 +117,12 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// args writes the server's configuration file and returns the command
+// line that loads it. Values are written as given: {"rename-command":
+// `CONFIG ""`} disables CONFIG.
 func (s *Server) args(opts Options) ([]string, error) {
 	set := map[string]string{
-		"bind": "127.0.0.1", "save": "", "appendonly": "no",
+		"bind": "127.0.0.1", "save": `""`, "appendonly": "no",
 		"dir": s.Dir, "logfile": filepath.Join(s.Dir, "redis.log"),
 		"port": strconv.Itoa(s.Port), "maxclients": "10000",
 		"daemonize": "no", "protected-mode": "no",
@@ -143,11 +148,15 @@ func (s *Server) args(opts Options) ([]string, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var args []string
+	var conf strings.Builder
 	for _, k := range keys {
-		args = append(args, "--"+k, set[k])
+		conf.WriteString(k + " " + set[k] + "\n")
 	}
-	return args, nil
+	path := filepath.Join(s.Dir, "redis.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o600); err != nil {
+		return nil, err
+	}
+	return []string{path}, nil
 }
 
 // waitReady waits until the server answers PING.
