@@ -77,7 +77,8 @@ type Server struct {
 func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
 
 // Start starts a redis-server as opts says. Without the binary the error
-// wraps ErrNotInstalled.
+// wraps ErrNotInstalled. When another process takes the port first, the
+// next free port is tried.
 func Start(opts Options) (*Server, error) {
 	if _, err := os.Stat(ServerBin); err != nil {
 		return nil, fmt.Errorf("%w (%s: %v)", ErrNotInstalled, ServerBin, err)
@@ -86,10 +87,23 @@ func Start(opts Options) (*Server, error) {
 	if opts.cluster {
 		base = BaseClusterPort
 	}
-	port, err := freePort(opts.Port, base, opts.cluster)
-	if err != nil {
-		return nil, err
+	for tries := 0; ; tries++ {
+		port, err := freePort(opts.Port, base, opts.cluster)
+		if err != nil {
+			return nil, err
+		}
+		s, err := start(opts, port)
+		if !errors.Is(err, errPortTaken) || opts.Port != 0 || tries == PortTries {
+			return s, err
+		}
+		base = port + 1
 	}
+}
+
+// errPortTaken: the server could not listen on its port.
+var errPortTaken = errors.New("keepconn/redistest: port taken")
+
+func start(opts Options, port int) (*Server, error) {
 	dir, err := os.MkdirTemp("", "keepconn-redis-")
 	if err != nil {
 		return nil, err
@@ -110,7 +124,11 @@ func Start(opts Options) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	if err := s.waitReady(ctx); err != nil {
-		err = fmt.Errorf("%w\n%s", err, s.Log())
+		log := s.Log()
+		if strings.Contains(log, "Address already in use") || strings.Contains(log, "Failed listening") {
+			err = fmt.Errorf("%w: %v", errPortTaken, err)
+		}
+		err = fmt.Errorf("%w\n%s", err, log)
 		s.Stop()
 		return nil, err
 	}
