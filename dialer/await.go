@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
 // Peer-first close (Config.AwaitPeerClose).
@@ -134,7 +132,7 @@ func (c *Conn) startAwait(reason Reason, report func(Side)) (bool, error) {
 	if !a.begin(c.d) {
 		return false, nil
 	}
-	fd, err := sockopt.Dup(c.raw)
+	fd, err := c.dup()
 	if err != nil {
 		a.count.Add(-1)
 		a.wg.Done()
@@ -143,6 +141,20 @@ func (c *Conn) startAwait(reason Reason, report func(Side)) (bool, error) {
 	err = c.tcpConn.Close() // the socket lives on in fd
 	go c.await(fd, reason, report)
 	return true, err
+}
+
+// dup duplicates the socket's descriptor, reusing the connection's probe.
+func (c *Conn) dup() (int, error) {
+	p := &c.probe
+	p.Shutdown, p.Dup = false, true
+	defer func() { p.Dup = false }()
+	if err := p.Run(c.raw); err != nil {
+		return -1, err
+	}
+	if p.DupFD < 0 {
+		return -1, errors.New("keepconn/dialer: the connection was closed by its peer meanwhile")
+	}
+	return p.DupFD, nil
 }
 
 // await runs in its own goroutine: it writes the Farewell, waits for the
@@ -169,15 +181,14 @@ func (c *Conn) awaitPeer(f *os.File, rc syscall.RawConn) Side {
 	if len(c.d.awaits.farewell) > 0 {
 		f.Write(c.d.awaits.farewell) // a failure shows in the wait below
 	}
-	eof, err := sockopt.AwaitEOF(rc)
+	eof, err := c.probe.AwaitEOF(rc)
 	if eof || (err != nil && !errors.Is(err, os.ErrDeadlineExceeded)) {
 		f.Close()
 		return SidePassive
 	}
 	c.d.awaitTimeouts.Add(1)
 	discardUnread(rc)
-	var p sockopt.Probe
-	side := probeClose(&p, rc, 0, c.LocalAddr(), c.RemoteAddr())
+	side := probeClose(&c.probe, rc, 0, c.LocalAddr(), c.RemoteAddr())
 	f.Close()
 	return side
 }

@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -123,6 +124,58 @@ func TestAwaitPeerCloseReset(t *testing.T) {
 		side, err := dialOrFail(t, d, quitServerAddr).(*Conn).CloseSide()
 		if err != nil || side != SidePassive {
 			t.Fatalf("CloseSide = %v, %v; want passive", side, err)
+		}
+	})
+}
+
+// What must be shown, 4 (allocations): the wait adds a small constant
+// number of allocations per close.
+func TestAwaitPeerCloseAllocations(t *testing.T) {
+	netnstest.Run(t, quitNamespace, func(t *testing.T) {
+		startServer(t, quitServerAddr, quitServer)
+		perClose := func(await time.Duration) float64 {
+			d := mustNew(t, Config{AwaitPeerClose: await})
+			ctx := context.Background()
+			n := testing.AllocsPerRun(300, func() {
+				if err := request(ctx, d, quitServerAddr); err != nil {
+					t.Fatal(err)
+				}
+			})
+			shutdown(t, d)
+			return n
+		}
+		plain, await := perClose(0), perClose(time.Second)
+		t.Logf("allocations per request and close: plain %.1f, with AwaitPeerClose %.1f", plain, await)
+		if await > plain+8 {
+			t.Fatalf("the wait adds %.1f allocations per close, want at most 8", await-plain)
+		}
+	})
+}
+
+// After Dialer.Close, connections still close, at once, and are counted.
+func TestCloseStopsPeerFirstWaits(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		startServer(t, quitServerAddr, drainUntilEOF) // never closes first
+		d := mustNew(t, Config{AwaitPeerClose: time.Hour})
+		waiting := dialOrFail(t, d, quitServerAddr)
+		held := dialOrFail(t, d, quitServerAddr)
+		waiting.Close()
+		if s := d.Stats(); s.AwaitingClose != 1 {
+			t.Fatalf("stats %+v, want one close waiting", s)
+		}
+		start := time.Now()
+		if err := d.Close(); err != nil || time.Since(start) > 5*time.Second {
+			t.Fatalf("Close = %v after %v, want the wait cut short at once", err, time.Since(start))
+		}
+		side, err := held.(*Conn).CloseSide()
+		if err != nil || side != SideActive {
+			t.Fatalf("CloseSide after Dialer.Close = %v, %v; want an immediate active close", side, err)
+		}
+		if s := d.Stats(); s.AwaitTimeouts != 1 || s.ActiveCloses != 2 || s.Open != 0 || s.AwaitingClose != 0 {
+			t.Fatalf("stats %+v, want both closed actively, one wait cut short", s)
+		}
+		if _, err := d.Dial("tcp", quitServerAddr); err != nil {
+			t.Fatalf("dial after Close: %v; the dialer still dials", err)
 		}
 	})
 }

@@ -1,12 +1,14 @@
 package dialer_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/keepconn/keepconn/dialer"
 )
@@ -97,4 +99,42 @@ func ExampleCloseIdle() {
 	aborted, err := dialer.CloseIdle(c)
 	fmt.Println(aborted, err)
 	// Output: true <nil>
+}
+
+// With AwaitPeerClose, a client that says goodbye and closes leaves the
+// TIME_WAIT to the server: Close returns at once, and the close is counted
+// passive once the server's FIN has come.
+func ExampleConfig_awaitPeerClose() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // a server that closes when the client says QUIT
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c.Read(make([]byte, 16))
+				c.Close()
+			}()
+		}
+	}()
+
+	d, err := dialer.New(dialer.Config{AwaitPeerClose: time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := d.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write([]byte("QUIT\r\n"))
+	c.Close()                        // returns at once
+	d.Shutdown(context.Background()) // waits for the pending close
+	s := d.Stats()
+	fmt.Printf("passive %d, active %d, waits timed out %d\n", s.PassiveCloses, s.ActiveCloses, s.AwaitTimeouts)
+	// Output: passive 1, active 0, waits timed out 0
 }

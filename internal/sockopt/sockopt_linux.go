@@ -50,13 +50,17 @@ const (
 // one connection: after the first, Run allocates nothing.
 type Probe struct {
 	Shutdown bool // in: send the FIN when the peer is still open
+	Dup      bool // in: duplicate the descriptor when the peer is still open
 
 	Peer     uint8 // out: PeerOpen, PeerData, PeerEOF or PeerGone
 	State    uint8 // out: the TCP state after the shutdown, if made
 	ShutDown bool  // out: the shutdown was made and succeeded
-	Err      error // out: a failure to read the state
+	DupFD    int   // out: the duplicate (close-on-exec), or -1
+	Err      error // out: a failure to read the state or to duplicate
 
-	fn func(uintptr)
+	fn     func(uintptr)
+	readFn func(uintptr) bool
+	eof    bool
 }
 
 // Run probes the socket of rc.
@@ -64,7 +68,7 @@ func (p *Probe) Run(rc syscall.RawConn) error {
 	if p.fn == nil {
 		p.fn = p.run
 	}
-	p.Peer, p.State, p.ShutDown, p.Err = PeerOpen, 0, false, nil
+	p.Peer, p.State, p.ShutDown, p.DupFD, p.Err = PeerOpen, 0, false, -1, nil
 	if err := rc.Control(p.fn); err != nil {
 		return err
 	}
@@ -88,11 +92,45 @@ func (p *Probe) run(fd uintptr) {
 		p.Peer = PeerData
 		return
 	}
+	if p.Dup {
+		p.DupFD, p.Err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}
 	if !p.Shutdown {
 		return
 	}
 	p.ShutDown = unix.Shutdown(int(fd), unix.SHUT_WR) == nil
 	p.Err = getState(int(fd), &p.State)
+}
+
+// AwaitEOF is the package's AwaitEOF, with no allocation after the first
+// call on p.
+func (p *Probe) AwaitEOF(rc syscall.RawConn) (eof bool, err error) {
+	if p.readFn == nil {
+		p.readFn = p.readEOF
+	}
+	p.eof, p.Err = false, nil
+	if err := rc.Read(p.readFn); err != nil {
+		return false, err
+	}
+	return p.eof, p.Err
+}
+
+func (p *Probe) readEOF(fd uintptr) bool {
+	for {
+		got, e := discard(int(fd), len(discardBuf))
+		switch {
+		case e == unix.EINTR:
+			continue
+		case e == unix.EAGAIN:
+			return false
+		case e != nil:
+			p.Err = e
+			return true
+		case got == 0:
+			p.eof = true
+			return true
+		}
+	}
 }
 
 // Queues returns the bytes waiting in the receive queue (unread) and in the

@@ -36,11 +36,16 @@ const (
 // Probe is not supported outside Linux.
 type Probe struct {
 	Shutdown bool
+	Dup      bool
 	Peer     uint8
 	State    uint8
 	ShutDown bool
+	DupFD    int
 	Err      error
 }
+
+// AwaitEOF reports ErrUnsupported outside Linux.
+func (p *Probe) AwaitEOF(syscall.RawConn) (bool, error) { return false, ErrUnsupported }
 
 // Run reports ErrUnsupported outside Linux.
 func (p *Probe) Run(syscall.RawConn) error { return ErrUnsupported }
