@@ -1,6 +1,7 @@
 package redisx
 
 import (
+	"context"
 	"time"
 
 	"github.com/keepconn/keepconn/dialer"
@@ -62,8 +63,8 @@ func (c *UniversalClient) Dialer() *dialer.Dialer { return c.h.m.d }
 
 // close is Close's work: the go-redis client first (its closes count as
 // Closed), then the reaper, then the pending goodbyes, which end within
-// the dialer's AwaitPeerClose (one second more is allowed), then the
-// metrics and the dialer.
+// the dialer's AwaitPeerClose (one second more is allowed before the
+// dialer cuts them short), then the metrics.
 func (m *monitor) close(closeClient func() error) error {
 	m.closing.Store(true)
 	err := closeClient()
@@ -72,15 +73,12 @@ func (m *monitor) close(closeClient func() error) error {
 	for _, c := range m.snapshot() { // dialed after go-redis closed
 		m.closeConn(c, telemetry.ReasonClosed)
 	}
-	waited := make(chan struct{})
-	go func() { m.pending.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-time.After(m.await + time.Second):
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.await+time.Second)
+	m.d.Shutdown(ctx)
+	cancel()
+	m.pending.Wait()
 	if m.metrics != nil {
 		m.metrics.Unregister()
 	}
-	m.d.Close()
 	return err
 }
