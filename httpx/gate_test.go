@@ -128,3 +128,32 @@ func TestWaitAtPerHostCap(t *testing.T) {
 		t.Fatalf("MaxConnsPerHost = %d", s.MaxConnsPerHost)
 	}
 }
+
+// A request that gives up while waiting at the cap is a Timeout; the one
+// holding the connection is not.
+func TestTimeoutWaitingAtCap(t *testing.T) {
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	ts := startServer(t, "127.0.0.1:0", 0, func(s *http.Server) {
+		s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("hold") != "" {
+				started <- struct{}{}
+				<-release
+			}
+		})
+	})
+	tr := httpx.MustNew(httpx.Config{MaxConnsPerHost: 1})
+	defer tr.Close()
+	client := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	wg.Go(func() { get(context.Background(), client, ts.URL+"/?hold=1", true) })
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := get(ctx, client, ts.URL, true)
+	close(release)
+	wg.Wait()
+	if s := tr.Stats(); err == nil || s.Timeouts != 1 || s.WaitCount != 0 || s.Acquisitions != 1 {
+		t.Fatalf("err %v, %+v; want 1 timeout, no completed wait, 1 acquisition", err, s)
+	}
+}

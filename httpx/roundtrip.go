@@ -64,6 +64,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if x.getConns > 1 {
 		t.count.retries.Add(int64(x.getConns - 1)) // the base's own retries
 	}
+	if err != nil && x.gotConns == 0 && req.Context().Err() != nil {
+		t.count.timeouts.Add(1) // ended by its context before it got a connection
+	}
 	x.endWait()
 	c, traced := x.conn, x.sent
 	if pooled {

@@ -25,8 +25,9 @@ import (
 //     MaxConnsPerHost, every HTTP/1 connection busy and none speaking
 //     HTTP/2, and so waited for a dial at the cap or for a connection to
 //     be freed; the time from then until they got one.
-//   - Timeouts: always 0 for now: net/http does not say when a request
-//     gave up while waiting for a connection.
+//   - Timeouts: requests ended by their context (deadline or
+//     cancellation) before they got a connection: while waiting at the
+//     cap, for a dial, or for another request's probe dial.
 //   - Closed: connections closed by CloseIdleConnections, Close, an
 //     upgraded (101) connection the application closed, or a
 //     "Connection: close" response.
@@ -72,7 +73,7 @@ type Stats struct {
 type counters struct {
 	acquisitions, reused, waitCount, waitNanos, retries atomic.Int64
 	closeResponses, drained, drainAborted               atomic.Int64
-	dialWaits, dialBackoffs                             atomic.Int64
+	dialWaits, dialBackoffs, timeouts                   atomic.Int64
 }
 
 // Stats returns the Transport's counters. Safe to call at any time.
@@ -90,6 +91,7 @@ func (t *Transport) Stats() Stats {
 	s.Reused = c.reused.Load()
 	s.WaitCount = c.waitCount.Load()
 	s.WaitDuration = time.Duration(c.waitNanos.Load())
+	s.Timeouts = c.timeouts.Load()
 	s.MaxConnsPerHost = int(t.maxPerHost)
 	hosts, retired := t.hosts.all(t)
 	s.ConnStats = retired

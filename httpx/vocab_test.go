@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keepconn/keepconn"
+	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/httpx"
 )
 
@@ -216,4 +217,25 @@ func readRequest(br *bufio.Reader) error {
 	}
 	_, err = io.Copy(io.Discard, req.Body)
 	return err
+}
+
+// With the dialer's peer-first close (AwaitPeerClose), a close's side is
+// known only when the server's FIN arrives, after Close returned: the
+// Transport counts the close then, as the dialer reports it.
+func TestCloseCountedWhenTheDialerReports(t *testing.T) {
+	ts := startServer(t, "127.0.0.1:0", 64, func(s *http.Server) { s.IdleTimeout = 300 * time.Millisecond })
+	tr := httpx.MustNew(httpx.Config{DialerConfig: &dialer.Config{AwaitPeerClose: 5 * time.Second}})
+	defer tr.Close()
+	if err := get(context.Background(), &http.Client{Transport: tr}, ts.URL, true); err != nil {
+		t.Fatal(err)
+	}
+	tr.CloseIdleConnections()
+	if s := tr.Stats(); s.Open != 1 || s.TotalClosed() != 0 {
+		t.Fatalf("counted before the dialer reported: %+v", s.ConnStats)
+	}
+	s := waitOpen(t, tr, 0)
+	if s.Closed != 1 || s.PassiveCloses != 1 {
+		t.Fatalf("after the server's FIN: %+v", s.ConnStats)
+	}
+	checkIdentities(t, s)
 }
