@@ -85,12 +85,12 @@ func TestAutoTune(t *testing.T) {
 	db := tg.openSqlx(t, nil, sqlx.Config{MaxOpen: 100, MaxIdle: 10, AdvisorWindow: window, AutoTune: true,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	churnFor(db, 3*window+100*time.Millisecond)
-	s1 := db.Stats()
+	s1 := quiet(t, db)
 	if s1.MaxIdle < 45 {
 		t.Fatalf("MaxIdle = %d after %s of churn, want the 50 in use\nlog:\n%s", s1.MaxIdle, 3*window, logs.String())
 	}
 	r := churnFor(db, time.Second)
-	s2 := db.Stats()
+	s2 := quiet(t, db)
 	t.Logf("MaxIdleClosed %d before the change took hold, +%d in the next %d queries; log:\n%s",
 		s1.MaxIdleClosed, s2.MaxIdleClosed-s1.MaxIdleClosed, r.queries, logs.String())
 	if s1.MaxIdleClosed == 0 || s2.MaxIdleClosed != s1.MaxIdleClosed {

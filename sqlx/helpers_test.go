@@ -222,3 +222,20 @@ func timeWaitTowards(t testing.TB, dst netip.AddrPort) int {
 func dbtestOptions() dbtest.Options { return dbtest.Options{} }
 
 func newDialerT(t testing.TB) *dialer.Dialer { return newDialer(t, dialer.Config{}) }
+
+// quiet waits until the DB's counters stop moving (closes are reported
+// once the dialer's wait for the server's FIN ends, in the background).
+func quiet(t testing.TB, db *sqlx.DB) sqlx.Stats {
+	t.Helper()
+	prev := db.Stats()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+		time.Sleep(100 * time.Millisecond)
+		cur := db.Stats()
+		if cur.ConnStats == prev.ConnStats {
+			return cur
+		}
+		prev = cur
+	}
+	t.Fatalf("the counters did not settle: %+v", prev.ConnStats)
+	return prev
+}

@@ -23,7 +23,7 @@ func TestMetrics(t *testing.T) {
 	defer mp.Shutdown(context.Background())
 	db := tg.openSqlx(t, nil, sqlx.Config{MaxOpen: 8, MaxIdle: 2, MinIdle: 1, MeterProvider: mp})
 	runBursts(db.DB, 8, 20, 0)
-	s := db.Stats()
+	s := quiet(t, db)
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {

@@ -22,7 +22,7 @@ func TestPQ(t *testing.T) {
 	if r.errs != 0 {
 		t.Fatalf("%d queries failed: %v", r.errs, r.firstErr)
 	}
-	s := db.Stats()
+	s := quiet(t, db)
 	if s.Opened == 0 || s.MaxIdleClosed == 0 || s.MaxIdleClosed != s.DB.MaxIdleClosed {
 		t.Errorf("Opened %d, MaxIdleClosed %d (database/sql: %d): want dials and churn at MaxIdle 1, counted alike",
 			s.Opened, s.MaxIdleClosed, s.DB.MaxIdleClosed)
