@@ -74,6 +74,12 @@ func TestConfigNumericLimits(t *testing.T) {
 			if err := c.Close(); err != nil {
 				t.Fatalf("close: %v", err)
 			}
+			if tc.cfg.AwaitPeerClose == maxDur {
+				time.Sleep(10 * time.Millisecond)
+				if s := d.Stats(); s.AwaitingClose != 1 || s.AwaitTimeouts != 0 {
+					t.Fatalf("stats %+v: the longest wait must still be waiting, not overflow into the past", s)
+				}
+			}
 		})
 	}
 }
