@@ -18,7 +18,9 @@ import (
 // common case: a per-request timeout), and against the default Transport
 // at 64. Each runs in its own network namespace (tcp_tw_reuse=1, so the
 // default Transport's churn does not run out of ports and does not touch
-// the host). Compare with internal/benchratio, one group at a time:
+// the host). cpu-ns/op is the process's CPU time per request (client and
+// server), less disturbed by other load than ns/op. Compare with
+// internal/benchratio, one group at a time:
 //
 //	go run ./internal/benchratio -pkg ./httpx -bench RoundTrip -baseline serial/deadline/tuned -match '^serial/deadline/'
 func BenchmarkRoundTrip(b *testing.B) {
@@ -77,6 +79,7 @@ func benchRoundTrip(b *testing.B, kind string, par int, deadline bool) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	if par == 1 {
 		for range b.N {
 			if err := one(); err != nil {
@@ -95,5 +98,6 @@ func benchRoundTrip(b *testing.B, kind string, par int, deadline bool) {
 		})
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") // client and server
 	b.ReportMetric(float64(d.Stats().Opened)/float64(b.N), "dials/op")
 }

@@ -4,7 +4,7 @@
 //
 //	go run ./examples/timewait                      # 20,000 requests, 64 concurrent
 //	go run ./examples/timewait -svg timewait.svg    # also chart TIME_WAIT over time
-//	sudo go run ./examples/timewait -port-range 1000 # in a private network namespace
+//	go run ./examples/timewait -port-range 1000      # as root: in a private network namespace
 //
 // It starts one HTTP server per case on loopback, inside the process, and
 // drives it with:
