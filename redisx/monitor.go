@@ -52,6 +52,7 @@ type monitor struct {
 	poolName  string
 
 	metrics metric.Registration
+	inst    *instruments
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -112,6 +113,7 @@ func (m *monitor) expiry(now int64) int64 {
 // dial opens a connection for go-redis: through the keepconn dialer,
 // under telemetry.Claim (redisx reports it), then TLS when configured.
 func (m *monitor) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	began := time.Now()
 	nc, err := m.d.DialContext(telemetry.Claim(ctx), network, addr)
 	if err != nil {
 		m.dials.Failed(err, false)
@@ -130,6 +132,7 @@ func (m *monitor) dial(ctx context.Context, network, addr string) (net.Conn, err
 		}
 		c.Conn, c.tls = tc, true
 	}
+	m.recordDial(ctx, time.Since(began))
 	now := m.now()
 	c.lastRead.Store(now)
 	c.expires = m.expiry(now)
