@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
 // Peer-first close (Config.AwaitPeerClose).
@@ -127,18 +129,15 @@ func (a *awaits) shutdown(ctx context.Context) error {
 
 // startAwait hands the close to a background wait for the peer's FIN. It
 // reports false, having changed nothing, when no wait can start.
-func (c *Conn) startAwait(reason Reason, report func(Side)) (bool, error) {
+// fd is a duplicate of the socket's descriptor, closed here if no wait
+// starts.
+func (c *Conn) startAwait(fd int, reason Reason, report func(Side)) (bool, error) {
 	a := &c.d.awaits
 	if !a.begin(c.d) {
+		sockopt.CloseFD(fd)
 		return false, nil
 	}
-	fd, err := c.dup()
-	if err != nil {
-		a.count.Add(-1)
-		a.wg.Done()
-		return false, nil
-	}
-	err = c.tcpConn.Close() // the socket lives on in fd
+	err := c.tcpConn.Close() // the socket lives on in fd
 	go c.await(fd, reason, report)
 	return true, err
 }

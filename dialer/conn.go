@@ -190,21 +190,26 @@ func (c *Conn) reasonOfSide(side Side) Reason {
 }
 
 // tryAwait starts the wait for the peer's FIN when the peer is still
-// open; unread bytes are discarded first.
+// open, duplicating the descriptor in the same pass as the probe; unread
+// bytes are discarded first.
 func (c *Conn) tryAwait(report func(Side)) (bool, error) {
 	p := &c.probe
-	p.Shutdown = false
-	if err := p.Run(c.raw); err != nil {
+	p.Shutdown, p.Dup = false, true
+	err := p.Run(c.raw)
+	p.Dup = false
+	fd := p.DupFD
+	switch {
+	case err != nil && fd < 0:
 		return false, nil
-	}
-	switch p.Peer {
-	case sockopt.PeerData:
+	case p.Peer == sockopt.PeerData:
 		discardUnread(c.raw)
-	case sockopt.PeerOpen:
-	default:
+		if fd, err = c.dup(); err != nil {
+			return false, nil
+		}
+	case p.Peer != sockopt.PeerOpen:
 		return false, nil
 	}
-	return c.startAwait(c.reasonFor(sockopt.StateEstablished), report)
+	return c.startAwait(fd, c.reasonFor(sockopt.StateEstablished), report)
 }
 
 // finish counts the close and tells the owner.

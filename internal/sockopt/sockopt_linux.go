@@ -276,3 +276,6 @@ func getState(fd int, state *uint8) error {
 	}
 	return nil
 }
+
+// CloseFD closes a descriptor made by Dup or Probe.
+func CloseFD(fd int) error { return unix.Close(fd) }

@@ -49,3 +49,6 @@ func (p *Probe) AwaitEOF(syscall.RawConn) (bool, error) { return false, ErrUnsup
 
 // Run reports ErrUnsupported outside Linux.
 func (p *Probe) Run(syscall.RawConn) error { return ErrUnsupported }
+
+// CloseFD is not supported outside Linux.
+func CloseFD(int) error { return ErrUnsupported }
