@@ -87,8 +87,8 @@ func (w *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	return w.inner.Prepare(query)
 }
 
-//lint:ignore SA1019 driver.Conn requires Begin.
-func (w *conn) Begin() (driver.Tx, error) { return w.inner.Begin() } //nolint:staticcheck
+// Begin is driver.Conn's deprecated method; database/sql calls BeginTx.
+func (w *conn) Begin() (driver.Tx, error) { return w.inner.Begin() }
 
 func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if w.beginner != nil {
@@ -97,7 +97,7 @@ func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if opts.ReadOnly || opts.Isolation != 0 {
 		return nil, errors.New("keepconn/sqlx: the driver does not support transaction options")
 	}
-	return w.inner.Begin() //nolint:staticcheck
+	return w.inner.Begin()
 }
 
 func (w *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {

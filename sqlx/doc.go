@@ -66,6 +66,11 @@
 // sql.Conn.Raw passes sqlx's wrapper to its function: DriverConn returns
 // the driver's own connection.
 //
+// Only TCP connections are dialed through keepconn: a DSN naming a Unix
+// socket fails to connect (the keepconn dialer refuses the network
+// "unix"); use the driver without sqlx there, where TIME_WAIT does not
+// arise.
+//
 // # Configuration style
 //
 // What owns sockets takes a Config struct whose zero values are

@@ -2,6 +2,8 @@ package sqlx_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"database/sql"
 	"fmt"
 	"net/netip"
@@ -61,6 +63,9 @@ func (tg target) start(t testing.TB, own bool, opts dbtest.Options) target {
 func (tg target) openSqlx(t testing.TB, d *dialer.Dialer, cfg sqlx.Config) *sqlx.DB {
 	t.Helper()
 	c := tg.sqlxConnector(t, d)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	db, err := sqlx.Open(c, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,11 @@
 // The connector sets pgconn.Config.DialFunc, which pgx also uses for
 // cancel requests: those go through the same keepconn dialer but are not
 // tracked by sqlx (the dialer's own Stats and metrics count them).
+//
+// pgx's default sslmode=prefer tries TLS first and, against a server
+// without TLS, dials a second time for each connection: the first dial is
+// then counted as a BrokenClosed connection. Say sslmode=disable (or
+// require) when you know which.
 package pgxdriver
 
 import (
