@@ -2,10 +2,10 @@ package sqlx_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"sync"
