@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/keepconn/keepconn/httpx"
 )
@@ -30,7 +31,19 @@ func cases() []aCase {
 		}},
 		{"httpx, bodies unread", false, func() (*http.Client, func()) {
 			tr := httpx.MustNew(httpx.Config{})
-			return &http.Client{Transport: tr}, func() { tr.Close() }
+			return &http.Client{Transport: tr}, func() { closeAll(tr) }
 		}},
 	}
+}
+
+// closeAll closes the Transport's connections, waiting (up to a second)
+// for those net/http has not yet put back in its idle pool after their
+// bodies were drained: a close from this side, so each leaves a client
+// TIME_WAIT the table counts.
+func closeAll(tr *httpx.Transport) {
+	deadline := time.Now().Add(time.Second)
+	for tr.CloseIdleConnections(); tr.Stats().Open > 0 && time.Now().Before(deadline); tr.CloseIdleConnections() {
+		time.Sleep(time.Millisecond)
+	}
+	tr.Close()
 }

@@ -29,8 +29,7 @@ func reexecInNetns(ports int) error {
 	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
 	cmd.Env = append(os.Environ(), childEnv+"="+strconv.Itoa(ports))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = netns.NewNetnsAttr()
-	return cmd.Run()
+	return netns.Run(cmd) // with the proof netns.Setup checks in the child
 }
 
 // setupNetns brings lo up and sets the port range and tcp_tw_reuse=0.
