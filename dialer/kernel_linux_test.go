@@ -1,77 +1,43 @@
 package dialer
 
 import (
-	"bufio"
-	"encoding/binary"
-	"encoding/hex"
-	"errors"
+	"context"
 	"net"
-	"net/netip"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/keepconn/keepconn/internal/sockdiag"
 )
 
-// tcpEntry is one socket of /proc/net/tcp{,6}.
+// tcpEntry is one socket of the kernel's TCP tables.
 type tcpEntry struct {
-	local, remote netip.AddrPort
+	local, remote net.Addr
 	state         uint8
 }
 
-// kernelSockets lists the TCP sockets of this network namespace.
+// kernelSockets lists the TCP sockets of this network namespace, in every
+// state, through internal/sockdiag.
 func kernelSockets(t testing.TB) []tcpEntry {
 	t.Helper()
 	var out []tcpEntry
-	for _, path := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		f, err := os.Open(path)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			st, _ := strconv.ParseUint(fields[3], 16, 8)
-			out = append(out, tcpEntry{procAddr(t, fields[1]), procAddr(t, fields[2]), uint8(st)})
-		}
-		f.Close()
+	all := sockdiag.Connected | 1<<sockdiag.StateListen
+	if _, err := sockdiag.Collect(context.Background(), all, func(s sockdiag.Socket) {
+		out = append(out, tcpEntry{net.TCPAddrFromAddrPort(s.Local), net.TCPAddrFromAddrPort(s.Remote), s.State})
+	}); err != nil {
+		t.Fatal(err)
 	}
 	return out
-}
-
-// procAddr decodes "0100007F:1388" (address words in host byte order).
-func procAddr(t testing.TB, s string) netip.AddrPort {
-	hexAddr, hexPort, _ := strings.Cut(s, ":")
-	raw, err := hex.DecodeString(hexAddr)
-	if err != nil {
-		t.Fatalf("bad /proc address %q", s)
-	}
-	for i := 0; i+4 <= len(raw); i += 4 {
-		binary.BigEndian.PutUint32(raw[i:], binary.NativeEndian.Uint32(raw[i:]))
-	}
-	addr, _ := netip.AddrFromSlice(raw)
-	port, _ := strconv.ParseUint(hexPort, 16, 16)
-	return netip.AddrPortFrom(addr.Unmap(), uint16(port))
 }
 
 // stateOf returns the kernel state of the socket with this local and remote
 // address, or 0 when there is none.
 func stateOf(t testing.TB, local, remote net.Addr) uint8 {
 	t.Helper()
-	l, r := toAddrPort(local), toAddrPort(remote)
-	for _, e := range kernelSockets(t) {
-		if e.local == l && e.remote == r {
-			return e.state
-		}
+	state, found, err := sockdiag.Lookup(addrPortOf(local), addrPortOf(remote))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return 0
-}
-
-func toAddrPort(a net.Addr) netip.AddrPort {
-	ap := a.(*net.TCPAddr).AddrPort()
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	if !found {
+		return 0
+	}
+	return state
 }
