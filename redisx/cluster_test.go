@@ -45,8 +45,8 @@ func TestClusterClientDialsThroughKeepconn(t *testing.T) {
 	if d := c.Dialer().Stats(); d.Opened != s.Opened || after-before-nodes != s.Opened {
 		t.Errorf("dialer Opened %d, redisx Opened %d, nodes accepted %d", d.Opened, s.Opened, after-before-nodes)
 	}
-	if s.Opened < nodes {
-		t.Errorf("Opened %d, want at least one per node", s.Opened)
+	if s.Opened < nodes || s.PassiveCloses != s.TotalClosed() {
+		t.Errorf("Opened %d, want at least one per node; every close passive: %+v", s.Opened, s.ConnStats)
 	}
 }
 
@@ -78,5 +78,8 @@ func TestTLSClientDialsThroughKeepconn(t *testing.T) {
 	}
 	if s.BrokenClosed != 0 || s.Reused < 190 {
 		t.Errorf("TLS connections not reused: %+v", s)
+	}
+	if s.PassiveCloses != s.TotalClosed() {
+		t.Errorf("QUIT through TLS did not make the server close first: %+v", s.ConnStats)
 	}
 }
