@@ -28,8 +28,10 @@ var _ io.ReadCloser = (*body)(nil)
 
 // wrapBody makes resp.Body release c when it is done, or releases c now
 // when the response has no body. The body of a protocol switch (101) is
-// the connection itself, an io.ReadWriteCloser: it stays one.
-func wrapBody(t *Transport, c *conn, resp *http.Response) {
+// the connection itself, an io.ReadWriteCloser: it stays one. room, when
+// not nil, is where the wrapper goes (allocated with the request's
+// context).
+func wrapBody(t *Transport, c *conn, resp *http.Response, room *body) {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		if c != nil {
 			c.release()
@@ -43,7 +45,12 @@ func wrapBody(t *Transport, c *conn, resp *http.Response) {
 		resp.Body = &upgraded{ReadWriteCloser: rwc, conn: c}
 		return
 	}
-	resp.Body = &body{rc: resp.Body, t: t, conn: c, length: resp.ContentLength, h1: resp.ProtoMajor < 2}
+	if room == nil {
+		room = new(body)
+	}
+	room.rc, room.t, room.conn = resp.Body, t, c
+	room.length, room.h1 = resp.ContentLength, resp.ProtoMajor < 2
+	resp.Body = room
 }
 
 // upgraded is the body of a 101 response: the connection, handed to the

@@ -33,10 +33,8 @@ type exchange struct {
 	gotConns     int32         // GotConn calls
 	reused       bool          // the last connection handed out had served before
 	wroteHeaders atomic.Bool
-
-	// bgCtx is context.Background() with the trace, built once for a
-	// recycled exchange, whose trace never changes.
-	bgCtx context.Context
+	pooled       bool    // from exchangePool: its trace never changes
+	state        *reqCtx // the context the last attempt was sent with
 }
 
 // exchangePool recycles exchanges with their trace hooks, which saves the
@@ -68,11 +66,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.count.timeouts.Add(1) // ended by its context before it got a connection
 	}
 	x.endWait()
-	c, traced := x.conn, x.sent
+	c, traced, state := x.conn, x.sent, x.state
 	if pooled {
 		// The tuned base calls GetConn and GotConn only from within its
 		// RoundTrip, and WroteHeaders is not set: nothing touches x now.
-		x.conn, x.sent = nil, nil
+		x.conn, x.sent, x.state = nil, nil, nil
 		exchangePool.Put(x)
 	}
 	if err != nil {
@@ -85,7 +83,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// the context with our trace stays inside RoundTrip.
 		resp.Request = sent
 	}
-	wrapBody(t, c, resp)
+	var room *body
+	if state != nil {
+		room = &state.body
+	}
+	wrapBody(t, c, resp, room)
 	return resp, nil
 }
 
@@ -139,9 +141,7 @@ func (t *Transport) getExchange(req *http.Request) (*exchange, bool) {
 	x.waitStart, x.waitHost = time.Time{}, nil
 	x.getConns, x.gotConns = 0, 0
 	x.reused = false
-	if x.bgCtx == nil {
-		x.bgCtx = httptrace.WithClientTrace(context.Background(), &x.trace)
-	}
+	x.pooled = true
 	return x, true
 }
 
@@ -162,12 +162,50 @@ func newExchange(wroteHeaders bool) *exchange {
 	return x
 }
 
+// withTrace returns req with the exchange's trace in its context. A
+// pooled exchange (whose context has no trace of its own) uses a reqCtx,
+// which also holds the response body wrapper: one allocation for both.
 func (x *exchange) withTrace(req *http.Request) *http.Request {
 	parent := req.Context()
-	if x.bgCtx != nil && parent == context.Background() {
-		return req.WithContext(x.bgCtx)
+	if x.pooled && traceKey != nil {
+		x.state = &reqCtx{Context: parent, trace: &x.trace}
+		return req.WithContext(x.state)
 	}
+	x.state = nil
 	return req.WithContext(httptrace.WithClientTrace(parent, &x.trace))
+}
+
+// traceKey is the key under which httptrace keeps a ClientTrace in a
+// context, learnt once by having httptrace look one up in a context that
+// records the key it is asked for; nil if that did not work.
+var traceKey = func() any {
+	var k keyRecorder
+	httptrace.ContextClientTrace(&k)
+	return k.key
+}()
+
+type keyRecorder struct {
+	context.Context
+	key any
+}
+
+func (k *keyRecorder) Value(key any) any { k.key = key; return nil }
+
+// reqCtx is a request's context with the exchange's trace, as
+// httptrace.WithClientTrace makes it for a parent without a trace of its
+// own (the trace has no network hooks), and room for the body wrapper.
+type reqCtx struct {
+	context.Context
+	trace *httptrace.ClientTrace
+	body  body
+}
+
+// Value returns the trace for httptrace's key, else the parent's value.
+func (c *reqCtx) Value(key any) any {
+	if key == traceKey {
+		return c.trace
+	}
+	return c.Context.Value(key)
 }
 
 // onGetConn runs when the base looks for a connection. A request that
