@@ -49,7 +49,14 @@ func StartMariaDB(opts Options) (*Server, error) {
 	data, initFile := filepath.Join(dir, "data"), filepath.Join(dir, "init.sql")
 	s := &Server{Kind: KindMariaDB, Host: "127.0.0.1", Port: port, Dir: dir, lock: lock, logPath: filepath.Join(dir, "error.log")}
 	s.stop = func() error { return nil }
-	if err := run(ctx, nil, MariaDBInstallDB, "--user=mysql", "--datadir="+data,
+	// A private tmpdir: installs running at once in /tmp collide on the
+	// names of their temporary tables.
+	tmp := filepath.Join(dir, "tmp")
+	if err := mkdirOwned(tmp, cred); err != nil {
+		s.abandon()
+		return nil, err
+	}
+	if err := run(ctx, nil, MariaDBInstallDB, "--user=mysql", "--datadir="+data, "--tmpdir="+tmp,
 		"--auth-root-authentication-method=normal", "--skip-test-db"); err != nil {
 		s.abandon()
 		return nil, err
@@ -80,7 +87,7 @@ func mariaArgs(opts Options, dir, data, initFile string, s *Server) []string {
 		"bind-address": "127.0.0.1", "socket": filepath.Join(dir, "mysql.sock"),
 		"pid-file": filepath.Join(dir, "mariadb.pid"), "log-error": s.logPath,
 		"init-file": initFile, "max-connections": strconv.Itoa(maxConns(opts)),
-		"innodb-buffer-pool-size": "32M",
+		"innodb-buffer-pool-size": "32M", "tmpdir": filepath.Join(dir, "tmp"),
 	}
 	for k, v := range opts.Settings {
 		set[k] = v
@@ -95,6 +102,13 @@ func mariaArgs(opts Options, dir, data, initFile string, s *Server) []string {
 		args = append(args, "--"+k+"="+set[k])
 	}
 	return append(args, "--skip-name-resolve", "--skip-log-bin")
+}
+
+func mkdirOwned(path string, cred *syscall.Credential) error {
+	if err := os.Mkdir(path, 0o700); err != nil {
+		return err
+	}
+	return os.Chown(path, int(cred.Uid), int(cred.Gid))
 }
 
 func writeOwned(path, content string, cred *syscall.Credential) error {
