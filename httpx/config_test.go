@@ -93,6 +93,11 @@ func TestConnectTimeout(t *testing.T) {
 	if httpx.DefaultConnectTimeout != 30*time.Second {
 		t.Fatalf("DefaultConnectTimeout = %v", httpx.DefaultConnectTimeout)
 	}
+	zero := httpx.MustNew(httpx.Config{})
+	zero.Close()
+	if zero.ConnectTimeout() != httpx.DefaultConnectTimeout {
+		t.Fatalf("the zero Config's connect timeout is %v", zero.ConnectTimeout())
+	}
 	addr := silentListener(t)
 	tr := httpx.MustNew(httpx.Config{ConnectTimeout: 300 * time.Millisecond})
 	defer tr.Close()

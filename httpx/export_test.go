@@ -9,3 +9,6 @@ func (t *Transport) SetHostForgetAfter(d time.Duration) {
 	t.hosts.forget = d
 	t.hosts.mu.Unlock()
 }
+
+// ConnectTimeout is the connect timeout the Transport applies, for tests.
+func (t *Transport) ConnectTimeout() time.Duration { return t.cfg.ConnectTimeout }
