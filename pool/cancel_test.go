@@ -70,11 +70,11 @@ func TestCancelDuringSlowDials(t *testing.T) {
 	eventually(t, "dials to finish", func() bool { return p.Stats().Dialing == 0 })
 	s := p.Stats()
 	t.Logf("%d acquirers: %d served, %d timed out; dials started %d, Opened %d, Idle %d", acquirers, ok.Load(), timeouts.Load(), sd.started.Load(), s.Opened, s.Idle)
-	if s.Timeouts != timeouts.Load() || ok.Load()+timeouts.Load() != acquirers || s.Acquires != ok.Load() {
-		t.Fatalf("Stats.Timeouts %d Acquires %d; counted %d timeouts, %d served", s.Timeouts, s.Acquires, timeouts.Load(), ok.Load())
+	if s.Timeouts != timeouts.Load() || ok.Load()+timeouts.Load() != acquirers || s.Acquisitions != ok.Load() {
+		t.Fatalf("Stats.Timeouts %d Acquires %d; counted %d timeouts, %d served", s.Timeouts, s.Acquisitions, timeouts.Load(), ok.Load())
 	}
-	if s.Opened != sd.started.Load() || s.DialErrors != 0 || s.Idle != s.Opened || s.Closed() != 0 {
-		t.Fatalf("dials started %d: Opened %d DialErrors %d Idle %d Closed %d", sd.started.Load(), s.Opened, s.DialErrors, s.Idle, s.Closed())
+	if s.Opened != sd.started.Load() || s.DialErrors != 0 || s.Idle != s.Opened || s.TotalClosed() != 0 {
+		t.Fatalf("dials started %d: Opened %d DialErrors %d Idle %d Closed %d", sd.started.Load(), s.Opened, s.DialErrors, s.Idle, s.TotalClosed())
 	}
 	if timeouts.Load() < acquirers/10 {
 		t.Fatalf("only %d timeouts", timeouts.Load())
@@ -90,7 +90,7 @@ func TestCloseWaitsForConns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var held []*pool.Conn
+	var held []pool.Conn
 	for range 3 {
 		c, err := p.Acquire(context.Background())
 		if err != nil {
@@ -123,8 +123,8 @@ func TestCloseWaitsForConns(t *testing.T) {
 	}
 	<-closed
 	s := p.Stats()
-	if s.PoolClosed != 3 || s.Open != 0 || s.Opened != 3 {
-		t.Fatalf("PoolClosed %d Open %d Opened %d, want 3, 0, 3", s.PoolClosed, s.Open, s.Opened)
+	if s.Closed != 3 || s.Open != 0 || s.Opened != 3 {
+		t.Fatalf("PoolClosed %d Open %d Opened %d, want 3, 0, 3", s.Closed, s.Open, s.Opened)
 	}
 	checkBalance(t, s)
 	eventually(t, "server to see the closes", func() bool { return srv.open() == 0 })

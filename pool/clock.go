@@ -37,6 +37,7 @@ var ticks coarseClock
 // reads idle times too short, and may skip a liveness check that was due.
 type coarseClock struct {
 	last atomic.Int64
+	held atomic.Bool // tests: the ticks do not move the clock
 
 	mu    sync.Mutex
 	users int
@@ -83,7 +84,9 @@ func (k *coarseClock) run(stop <-chan struct{}, done chan<- struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			k.last.Store(preciseNow())
+			if !k.held.Load() {
+				k.last.Store(preciseNow())
+			}
 		}
 	}
 }

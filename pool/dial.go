@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/keepconn/keepconn/internal/telemetry"
 )
 
 // ErrDialBackoff is wrapped in the error Acquire returns while the pool
@@ -18,25 +19,85 @@ var ErrDialBackoff = errors.New("keepconn/pool: dial backing off after failures"
 // warmKey marks the context of dials made for MinIdle.
 type warmKey struct{}
 
-// construct is puddle's constructor: it dials through the gate.
-func (p *Pool) construct(ctx context.Context) (*Conn, error) {
-	nc, err := p.gate.dial(ctx, p)
+// errNoDial refuses the background dial of puddle's TryAcquire.
+var errNoDial = errors.New("keepconn/pool: no dial without an acquirer")
+
+// errAbandoned ends a dial whose acquirer left while MaxIdle were idle.
+var errAbandoned = errors.New("keepconn/pool: acquirer gone and the idle connections full")
+
+// construct is puddle's constructor: it dials through the gate, for an
+// acquirer (the context holds its acquisition) or for MinIdle.
+func (p *Pool) construct(ctx context.Context) (*conn, error) {
+	if ctx == tryCtx {
+		return nil, errNoDial
+	}
+	a, _ := ctx.Value(acquisitionKey{}).(*acquisition)
+	if a != nil {
+		a.started(time.Now())
+	}
+	p.slots.Add(1)
+	p.dialing.Add(1)
+	nc, err := p.gate.dial(telemetry.Claim(ctx), p)
+	p.dialing.Add(-1)
 	if err != nil {
+		p.slots.Add(-1)
 		return nil, err
 	}
-	warm := ctx.Value(warmKey{}) != nil
-	c := p.newConn(nc, warm)
-	if warm && p.capIdle { // straight to the idle list
-		p.idle.Add(1)
-		c.inIdle = true
-	}
-	// Idle from its dial for maintenance too: a warm connection, or one
-	// whose acquirer gives up, waits in the idle list.
-	if p.trackIdle {
-		c.idleSince.Store(c.lastUsed)
-	}
+	c := p.newConn(nc)
 	p.reg.add(c)
+	if ctx.Value(warmKey{}) != nil { // straight to the idle list
+		if p.capIdle {
+			p.idle.Add(1)
+			c.inIdle = true
+		}
+		p.idleFromDial(c, c.lastUsed)
+		return c, nil
+	}
+	if a != nil {
+		a.mu.Lock()
+		gaveUp := a.gaveUp
+		if !gaveUp {
+			a.c, a.stamp = c, c.lastUsed
+		}
+		a.mu.Unlock()
+		if gaveUp {
+			return p.abandoned(c)
+		}
+	}
 	return c, nil
+}
+
+// abandoned places a connection whose acquirer left during the dial:
+// puddle puts it with the idle ones, so it must fit under MaxIdle, or be
+// closed now.
+func (p *Pool) abandoned(c *conn) (*conn, error) {
+	if p.capIdle && !p.enterIdle(c) {
+		p.closeConn(c, telemetry.ReasonMaxIdle)
+		p.forget(c)
+		return nil, errAbandoned
+	}
+	p.idleFromDial(c, c.lastUsed)
+	return c, nil
+}
+
+// adoptLate is abandoned for a connection whose acquirer left just after
+// its dial completed, while puddle was handing it over: puddle is putting
+// it with the idle ones now, outside MaxIdle, and the maintenance restores
+// the cap as soon as it is there. stamp is its dial stamp.
+func (p *Pool) adoptLate(c *conn, stamp int64) {
+	p.idleFromDial(c, stamp)
+	if p.capIdle {
+		p.lateOrphans.Add(1)
+		p.signalMaintenance()
+	}
+}
+
+// idleFromDial makes a connection that waits unused in the idle list idle
+// from its dial, for maintenance.
+func (p *Pool) idleFromDial(c *conn, stamp int64) {
+	if p.trackIdle {
+		c.idleSince.Store(stamp)
+	}
 }
 
 // dialGate keeps a failing or unproven backend from a dial storm. While no
@@ -132,11 +193,11 @@ func (g *dialGate) backoff() time.Duration {
 	if g.failures < 2 {
 		return 0
 	}
-	b := g.base << min(g.failures-2, 30)
-	if b > g.cap || b <= 0 {
-		b = g.cap
+	n := min(g.failures-2, 62)
+	if g.base > g.cap>>n { // base<<n would pass the cap, or overflow
+		return g.cap
 	}
-	return b
+	return g.base << n
 }
 
 // dialOnce dials under DialTimeout and counts the outcome.
@@ -146,13 +207,10 @@ func (p *Pool) dialOnce(ctx context.Context) (net.Conn, error) {
 	start := time.Now()
 	nc, err := p.dial(ctx, p.cfg.Network, p.cfg.Addr)
 	if err != nil {
-		p.count.dialErrors.Add(1)
-		if errors.Is(err, syscall.EADDRNOTAVAIL) {
-			p.count.addrNotAvail.Add(1)
-		}
+		p.count.dials.Failed(err, false)
 		return nil, fmt.Errorf("keepconn/pool: dial %s: %w", p.cfg.Addr, err)
 	}
-	p.count.opened.Add(1)
+	p.count.dials.Opened()
 	p.recordDial(ctx, time.Since(start))
 	return nc, nil
 }

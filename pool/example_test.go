@@ -33,11 +33,12 @@ func echoServer(ln net.Listener) {
 }
 
 // call sends one line and reads the answer. The *bufio.Reader lives with
-// the connection across acquisitions.
-func call(c *pool.Conn, line string) (string, error) {
+// the connection across acquisitions, so it reads the net.Conn beneath
+// the Conn.
+func call(c pool.Conn, line string) (string, error) {
 	r, _ := c.Value().(*bufio.Reader)
 	if r == nil {
-		r = bufio.NewReader(c)
+		r = bufio.NewReader(c.NetConn()) // not c: a Conn is one acquisition
 		c.SetValue(r)
 	}
 	if _, err := fmt.Fprintf(c, "%s\n", line); err != nil {
@@ -87,7 +88,7 @@ func ExampleNew_invalid() {
 	_, err := pool.New(pool.Config{Addr: "127.0.0.1:6379", MaxConns: 100, MaxIdle: 200})
 	fmt.Println(err)
 	// Output:
-	// keepconn/pool: Config.MaxIdle = 200: must not exceed MaxConns (100)
+	// keepconn: pool.Config.MaxIdle = 200: must not exceed MaxConns (100)
 }
 
 func ExamplePool_Stats() {
@@ -103,7 +104,7 @@ func ExamplePool_Stats() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var burst []*pool.Conn
+	var burst []pool.Conn
 	for range 3 {
 		c, err := p.Acquire(context.Background())
 		if err != nil {
@@ -116,10 +117,10 @@ func ExamplePool_Stats() {
 	}
 	p.Close()
 	s := p.Stats()
-	fmt.Printf("opened %d: max_idle %d, pool_closed %d; TIME_WAIT left here by %d\n",
-		s.Opened, s.MaxIdleClosed, s.PoolClosed, s.ActiveCloses)
+	fmt.Printf("opened %d: max_idle %d, closed %d; TIME_WAIT left here by %d\n",
+		s.Opened, s.MaxIdleClosed, s.Closed, s.ActiveCloses)
 	// Output:
-	// opened 3: max_idle 2, pool_closed 1; TIME_WAIT left here by 3
+	// opened 3: max_idle 2, closed 1; TIME_WAIT left here by 3
 }
 
 func ExampleGroup() {
@@ -154,13 +155,13 @@ func ExampleGroup() {
 	}
 	for _, addr := range addrs {
 		s := g.Stats()[addr]
-		fmt.Printf("opened %d, acquires %d\n", s.Opened, s.Acquires)
+		fmt.Printf("opened %d, acquisitions %d\n", s.Opened, s.Acquisitions)
 	}
 	// Output:
 	// CALL 0
 	// CALL 1
 	// CALL 2
 	// CALL 3
-	// opened 1, acquires 2
-	// opened 1, acquires 2
+	// opened 1, acquisitions 2
+	// opened 1, acquisitions 2
 }

@@ -45,14 +45,15 @@ func NewGroup(cfg Config) (*Group, error) {
 }
 
 // Acquire acquires a connection to addr from its pool, creating the pool
-// first if needed; see Pool.Acquire for how ctx is used. An invalid addr is
-// a *ConfigError; a closed Group gives ErrClosed. An Acquire waiting on a
-// pool that Remove closes goes on with a new pool for addr.
-func (g *Group) Acquire(ctx context.Context, addr string) (*Conn, error) {
+// first if needed; see Pool.Acquire for how ctx is used. An addr that is
+// not host:port with a valid port is a *ConfigError on pool.Config.Addr,
+// returned before any dial; a closed Group gives ErrClosed. An Acquire
+// waiting on a pool that Remove closes goes on with a new pool for addr.
+func (g *Group) Acquire(ctx context.Context, addr string) (Conn, error) {
 	for {
 		p, err := g.Pool(addr)
 		if err != nil {
-			return nil, err
+			return Conn{}, err
 		}
 		c, err := p.Acquire(ctx)
 		if errors.Is(err, ErrClosed) && g.removed(addr, p) {

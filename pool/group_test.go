@@ -31,7 +31,7 @@ func TestGroup(t *testing.T) {
 		}
 	}
 	st := g.Stats()
-	if len(st) != 2 || st[a.addr()].Opened != 1 || st[b.addr()].Acquires != 10 {
+	if len(st) != 2 || st[a.addr()].Opened != 1 || st[b.addr()].Acquisitions != 10 {
 		t.Fatalf("stats: %+v", st)
 	}
 	if _, err := g.Acquire(context.Background(), "no-port"); err == nil {
@@ -41,7 +41,7 @@ func TestGroup(t *testing.T) {
 	if _, err := g.Acquire(context.Background(), a.addr()); !errors.Is(err, pool.ErrClosed) {
 		t.Fatalf("after Close: %v", err)
 	}
-	if s := g.Stats()[a.addr()]; s.PoolClosed != 1 || s.Open != 0 {
+	if s := g.Stats()[a.addr()]; s.Closed != 1 || s.Open != 0 {
 		t.Fatalf("after Close: %+v", s)
 	}
 	if _, err := pool.NewGroup(pool.Config{MaxIdle: -1}); err == nil {
@@ -79,15 +79,15 @@ func TestGroupRemove(t *testing.T) {
 	}
 	held.Release()
 	<-removed
-	if s := old.Stats(); s.Open != 0 || s.PoolClosed != 1 {
-		t.Fatalf("removed pool: Open %d PoolClosed %d, want 0 and 1", s.Open, s.PoolClosed)
+	if s := old.Stats(); s.Open != 0 || s.Closed != 1 {
+		t.Fatalf("removed pool: Open %d PoolClosed %d, want 0 and 1", s.Open, s.Closed)
 	}
 	if _, err := old.Acquire(context.Background()); !errors.Is(err, pool.ErrClosed) {
 		t.Fatalf("Acquire on the removed pool: %v", err)
 	}
 	burstGroup(t, g, a.addr())
 	st := g.Stats()
-	if len(st) != 2 || st[a.addr()].Opened != 1 || st[a.addr()].Acquires != 1 || st[b.addr()].Acquires != 1 {
+	if len(st) != 2 || st[a.addr()].Opened != 1 || st[a.addr()].Acquisitions != 1 || st[b.addr()].Acquisitions != 1 {
 		t.Fatalf("after Remove and a new Acquire: %+v", st)
 	}
 	g.Remove("never-used:1") // nothing to remove
@@ -140,11 +140,11 @@ func TestGroupRemoveWhileWaiting(t *testing.T) {
 	if err := <-got; err != nil {
 		t.Fatalf("waiting Acquire across Remove: %v", err)
 	}
-	if s := old.Stats(); s.Open != 0 || s.Acquires != 1 {
-		t.Fatalf("removed pool: Open %d Acquires %d, want 0 and 1", s.Open, s.Acquires)
+	if s := old.Stats(); s.Open != 0 || s.Acquisitions != 1 {
+		t.Fatalf("removed pool: Open %d Acquires %d, want 0 and 1", s.Open, s.Acquisitions)
 	}
-	if s := g.Stats()[a.addr()]; s.Opened != 1 || s.Acquires != 1 {
-		t.Fatalf("new pool: Opened %d Acquires %d, want 1 and 1", s.Opened, s.Acquires)
+	if s := g.Stats()[a.addr()]; s.Opened != 1 || s.Acquisitions != 1 {
+		t.Fatalf("new pool: Opened %d Acquires %d, want 1 and 1", s.Opened, s.Acquisitions)
 	}
 }
 

@@ -142,7 +142,7 @@ func (s *lineServer) stop() {
 
 // roundTrip sends one line and reads the echo, keeping a bufio.Reader with
 // the connection.
-func roundTrip(c *pool.Conn, msg string) error {
+func roundTrip(c pool.Conn, msg string) error {
 	r, _ := c.Value().(*bufio.Reader)
 	if r == nil {
 		r = bufio.NewReader(c.NetConn())
@@ -186,10 +186,10 @@ func eventually(t testing.TB, what string, cond func() bool) {
 // checkBalance asserts the accounting identity of a quiet pool.
 func checkBalance(t testing.TB, s pool.Stats) {
 	t.Helper()
-	if s.Opened != s.Closed()+s.Open {
-		t.Errorf("Opened %d != Closed %d + Open %d (%+v)", s.Opened, s.Closed(), s.Open, s)
+	if s.Opened != s.TotalClosed()+s.Open {
+		t.Errorf("Opened %d != Closed %d + Open %d (%+v)", s.Opened, s.TotalClosed(), s.Open, s)
 	}
-	if sides := s.ActiveCloses + s.PassiveCloses + s.AbortiveCloses; sides != s.Closed() {
-		t.Errorf("closes by side %d != by reason %d", sides, s.Closed())
+	if sides := s.ActiveCloses + s.PassiveCloses + s.AbortiveCloses; sides != s.TotalClosed() {
+		t.Errorf("closes by side %d != by reason %d", sides, s.TotalClosed())
 	}
 }

@@ -16,7 +16,7 @@ func TestLifetimeJitter(t *testing.T) {
 	const lifetime, jitter = time.Second, 500 * time.Millisecond
 	srv := startServer(t)
 	p := newPool(t, pool.Config{Addr: srv.addr(), MaxConns: n, MaxLifetime: lifetime, MaxLifetimeJitter: jitter})
-	var held []*pool.Conn
+	var held []pool.Conn
 	for range n {
 		c, err := p.Acquire(context.Background())
 		if err != nil {

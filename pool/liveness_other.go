@@ -5,6 +5,6 @@ package pool
 const livenessSupported = false
 
 // probe is not available on this system: connections are assumed alive.
-func (c *Conn) probe() probeResult { return probeAlive }
+func (s *probeState) probe(*conn) probeResult { return probeAlive }
 
-func (c *Conn) peekFD(uintptr) {}
+func (s *probeState) peekFD(uintptr) {}

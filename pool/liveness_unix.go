@@ -12,17 +12,17 @@ const livenessSupported = true
 
 // probe makes one non-blocking MSG_PEEK read of a byte: nothing to read
 // means alive, end of file or an error means closed, a byte means data.
-func (c *Conn) probe() probeResult {
-	c.peekN, c.peekErr = 0, nil
-	if err := c.raw.Control(c.peek); err != nil {
+func (s *probeState) probe(c *conn) probeResult {
+	s.n, s.err = 0, nil
+	if err := c.raw.Control(s.fn); err != nil {
 		return probeClosed
 	}
 	switch {
-	case c.peekErr == nil && c.peekN > 0:
+	case s.err == nil && s.n > 0:
 		return probeData
-	case c.peekErr == nil:
+	case s.err == nil:
 		return probeClosed // n == 0: end of file
-	case errors.Is(c.peekErr, unix.EAGAIN) || errors.Is(c.peekErr, unix.EWOULDBLOCK):
+	case errors.Is(s.err, unix.EAGAIN) || errors.Is(s.err, unix.EWOULDBLOCK):
 		return probeAlive
 	}
 	return probeClosed

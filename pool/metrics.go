@@ -15,10 +15,20 @@ import (
 // Stats, not a histogram: a histogram would cost a clock read and a
 // recording on every Acquire.
 const (
-	MetricWaits        = "keepconn.pool.waits"
+	// MetricWaits counts acquisitions that waited at MaxConns
+	// (Stats.WaitCount).
+	MetricWaits = "keepconn.pool.waits"
+	// MetricWaitDuration is their total wait in seconds
+	// (Stats.WaitDuration).
 	MetricWaitDuration = "keepconn.pool.wait.duration"
-	MetricAcquires     = "keepconn.pool.acquires"
+	// MetricAcquisitions counts acquisitions, by AttrReused
+	// (Stats.Acquisitions, Stats.Reused).
+	MetricAcquisitions = "keepconn.pool.acquisitions"
 )
+
+// AttrReused is the attribute of MetricAcquisitions: true for an
+// acquisition served by a connection that had served before.
+const AttrReused = "keepconn.pool.reused"
 
 type instruments struct {
 	churn      *telemetry.ChurnInstruments
@@ -75,14 +85,14 @@ func newInstruments(m metric.Meter, name string) (*instruments, error) {
 		return nil, err
 	}
 	if in.waits, err = m.Int64ObservableCounter(MetricWaits, metric.WithUnit("{acquire}"),
-		metric.WithDescription("Acquires that found no idle connection and waited.")); err != nil {
+		metric.WithDescription("Acquisitions that found no idle connection while MaxConns were open or dialing, and waited.")); err != nil {
 		return nil, err
 	}
 	if in.waitTime, err = m.Float64ObservableCounter(MetricWaitDuration, metric.WithUnit("s"),
-		metric.WithDescription("Total time acquires waited for a connection.")); err != nil {
+		metric.WithDescription("Total time acquisitions waited at MaxConns.")); err != nil {
 		return nil, err
 	}
-	if in.acquires, err = m.Int64ObservableCounter(MetricAcquires, metric.WithUnit("{acquire}"),
+	if in.acquires, err = m.Int64ObservableCounter(MetricAcquisitions, metric.WithUnit("{acquire}"),
 		metric.WithDescription("Connections handed out, by whether an open one was reused.")); err != nil {
 		return nil, err
 	}
@@ -101,8 +111,8 @@ func (in *instruments) prepare() {
 	in.baseOpt = metric.WithAttributeSet(with())
 	in.idle = metric.WithAttributeSet(with(attribute.String(telemetry.AttrPoolState, "idle")))
 	in.use = metric.WithAttributeSet(with(attribute.String(telemetry.AttrPoolState, "used")))
-	in.reusedOpt = metric.WithAttributeSet(with(attribute.Bool("reused", true)))
-	in.newOpt = metric.WithAttributeSet(with(attribute.Bool("reused", false)))
+	in.reusedOpt = metric.WithAttributeSet(with(attribute.Bool(AttrReused, true)))
+	in.newOpt = metric.WithAttributeSet(with(attribute.Bool(AttrReused, false)))
 	in.recordOpt = metric.WithAttributeSet(with())
 }
 
@@ -115,7 +125,7 @@ func (in *instruments) observe(o metric.Observer, s Stats, p *Pool) {
 	o.ObserveInt64(in.waits, s.WaitCount, in.baseOpt)
 	o.ObserveFloat64(in.waitTime, s.WaitDuration.Seconds(), in.baseOpt)
 	o.ObserveInt64(in.acquires, s.Reused, in.reusedOpt)
-	o.ObserveInt64(in.acquires, s.Acquires-s.Reused, in.newOpt)
+	o.ObserveInt64(in.acquires, s.Acquisitions-s.Reused, in.newOpt)
 }
 
 // recordDial records one successful dial's duration.

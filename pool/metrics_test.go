@@ -50,7 +50,7 @@ func TestMetrics(t *testing.T) {
 		"db.client.connection.count{used}":            0,
 		"db.client.connection.max":                    3,
 		"db.client.connection.create_time":            3,
-		"keepconn.pool.acquires{false}":               3,
+		"keepconn.pool.acquisitions{false}":           3,
 		"keepconn.connection.open":                    1,
 		"db.client.connection.timeouts":               0,
 	} {
@@ -63,7 +63,7 @@ func TestMetrics(t *testing.T) {
 // label renders the attributes a test cares about, in a fixed order.
 func label(set attribute.Set) string {
 	var parts []string
-	for _, k := range []attribute.Key{"reason", "side", "db.client.connection.state", "reused"} {
+	for _, k := range []attribute.Key{"keepconn.close.reason", "keepconn.close.side", "db.client.connection.state", pool.AttrReused} {
 		if v, ok := set.Value(k); ok {
 			parts = append(parts, v.Emit())
 		}

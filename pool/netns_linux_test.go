@@ -56,9 +56,9 @@ func TestTenPorts(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := p.Stats()
-			t.Logf("%d round trips: Opened %d, Acquires %d, Reused %d, DialErrors %d", total, s.Opened, s.Acquires, s.Reused, s.DialErrors)
-			if s.Opened != 4 || s.DialErrors != 0 || s.Acquires != total || s.Closed() != 0 {
-				t.Fatalf("Opened %d DialErrors %d Acquires %d Closed %d, want 4, 0, %d, 0", s.Opened, s.DialErrors, s.Acquires, s.Closed(), total)
+			t.Logf("%d round trips: Opened %d, Acquires %d, Reused %d, DialErrors %d", total, s.Opened, s.Acquisitions, s.Reused, s.DialErrors)
+			if s.Opened != 4 || s.DialErrors != 0 || s.Acquisitions != total || s.TotalClosed() != 0 {
+				t.Fatalf("Opened %d DialErrors %d Acquires %d Closed %d, want 4, 0, %d, 0", s.Opened, s.DialErrors, s.Acquisitions, s.TotalClosed(), total)
 			}
 		})
 	})

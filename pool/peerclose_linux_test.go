@@ -79,11 +79,11 @@ func TestPeerClosesIdle(t *testing.T) {
 				closed += int64(len(gone))
 			}
 			burst(t, p, holders)
-			eventually(t, "closes counted", func() bool { return p.Stats().Closed() >= closed })
+			eventually(t, "closes counted", func() bool { return p.Stats().TotalClosed() >= closed })
 			s := p.Stats()
 			t.Logf("%d rounds: server closed %d, PeerClosed %d, Opened %d, LivenessChecks %d", rounds, closed, s.PeerClosed, s.Opened, s.LivenessChecks)
-			if s.PeerClosed != closed || s.Closed() != closed || s.PassiveCloses != closed {
-				t.Fatalf("PeerClosed %d Closed %d PassiveCloses %d, want %d", s.PeerClosed, s.Closed(), s.PassiveCloses, closed)
+			if s.PeerClosed != closed || s.TotalClosed() != closed || s.PassiveCloses != closed {
+				t.Fatalf("PeerClosed %d Closed %d PassiveCloses %d, want %d", s.PeerClosed, s.TotalClosed(), s.PassiveCloses, closed)
 			}
 			if s.Opened != holders+closed {
 				t.Fatalf("Opened %d, want %d", s.Opened, holders+closed)
@@ -136,34 +136,54 @@ func TestLivenessCheckAfterDefault(t *testing.T) {
 	if err == nil {
 		t.Fatal("round trip on a connection the server closed succeeded")
 	}
-	if s := p.Stats(); s.LivenessChecks != 0 || s.PeerClosed != 0 {
-		t.Fatalf("LivenessChecks %d PeerClosed %d, want 0 and 0", s.LivenessChecks, s.PeerClosed)
+	eventually(t, "the close to be counted", func() bool { return p.Stats().TotalClosed() == 1 })
+	if s := p.Stats(); s.LivenessChecks != 0 || s.PeerClosed != 1 || s.PassiveCloses != 1 {
+		t.Fatalf("LivenessChecks %d PeerClosed %d PassiveCloses %d, want 0, 1 (the failed reuse), 1", s.LivenessChecks, s.PeerClosed, s.PassiveCloses)
 	}
 
 	burst(t, p, 1) // dials a new connection
 	rd.waitState(t, srv.closeConns(1, false))
 	time.Sleep(pool.DefaultLivenessCheckAfter + 100*time.Millisecond)
 	burst(t, p, 1)
-	if s := p.Stats(); s.LivenessChecks != 1 || s.PeerClosed != 1 {
-		t.Fatalf("after a long idle: LivenessChecks %d PeerClosed %d, want 1 and 1", s.LivenessChecks, s.PeerClosed)
+	if s := p.Stats(); s.LivenessChecks != 1 || s.PeerClosed != 2 {
+		t.Fatalf("after a long idle: LivenessChecks %d PeerClosed %d, want 1 and 2", s.LivenessChecks, s.PeerClosed)
 	}
 }
 
-// The threshold errs towards checking by one step of the 50 ms clock:
-// with 200 ms, a connection idle 50 ms is not checked and one idle 250 ms
-// is, however the clock's ticks fall.
-func TestLivenessCheckAfterThreshold(t *testing.T) {
-	srv := startServer(t)
-	p := newPool(t, pool.Config{Addr: srv.addr(), MaxConns: 1, LivenessCheckAfter: 200 * time.Millisecond})
-	burst(t, p, 1)
-	for _, c := range []struct {
-		idle   time.Duration
-		checks int64
-	}{{50 * time.Millisecond, 0}, {250 * time.Millisecond, 1}, {50 * time.Millisecond, 1}} {
-		time.Sleep(c.idle)
-		burst(t, p, 1)
-		if got := p.Stats().LivenessChecks; got != c.checks {
-			t.Fatalf("after %v idle: LivenessChecks %d, want %d", c.idle, got, c.checks)
-		}
+// Idle connections that died (the server closed them with a FIN, or reset
+// them) stop counting as Open and Idle within one HealthCheckPeriod, with
+// no Acquire to find them: the background health check closes them as
+// PeerClosed.
+func TestHealthCheckDropsDeadIdle(t *testing.T) {
+	const period = 200 * time.Millisecond
+	for _, rst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "FIN", true: "RST"}[rst], func(t *testing.T) {
+			srv := startServer(t)
+			rd := newRecordingDial(t)
+			p := newPool(t, pool.Config{Addr: srv.addr(), Dial: rd.Dial, MaxConns: 4, HealthCheckPeriod: period})
+			burst(t, p, 4)
+			if s := p.Stats(); s.Idle != 4 {
+				t.Fatalf("Idle %d, want 4", s.Idle)
+			}
+			rd.waitState(t, srv.closeConns(3, rst))
+			dead := time.Now()
+			eventually(t, "the dead connections to leave", func() bool { return p.Stats().Open == 1 })
+			took := time.Since(dead)
+			eventually(t, "the closes to be counted", func() bool { return p.Stats().TotalClosed() == 3 })
+			s := p.Stats()
+			t.Logf("gone %v after the peer's close; HealthChecks %d", took, s.HealthChecks)
+			if took > period+time.Second {
+				t.Errorf("dead idle connections counted for %v, period %v", took, period)
+			}
+			if s.Idle != 1 || s.PeerClosed != 3 || s.PassiveCloses != 3 || s.HealthChecks == 0 || s.LivenessChecks != 0 {
+				t.Fatalf("Idle %d PeerClosed %d PassiveCloses %d HealthChecks %d LivenessChecks %d, want 1, 3, 3, > 0, 0",
+					s.Idle, s.PeerClosed, s.PassiveCloses, s.HealthChecks, s.LivenessChecks)
+			}
+			burst(t, p, 1) // the live one is still there, and first in line
+			if s := p.Stats(); s.Opened != 4 || s.Reused != 1 {
+				t.Fatalf("Opened %d Reused %d, want 4 and 1", s.Opened, s.Reused)
+			}
+			checkBalance(t, p.Stats())
+		})
 	}
 }

@@ -23,7 +23,7 @@ var ErrClosed = errors.New("keepconn/pool: closed")
 // backoff and the close accounting of Stats.
 type Pool struct {
 	cfg   Config
-	pp    *puddle.Pool[*Conn]
+	pp    *puddle.Pool[*conn]
 	dial  DialFunc
 	owned *dialer.Dialer // the default dialer, closed with the pool
 
@@ -34,10 +34,16 @@ type Pool struct {
 	skipBelow int64 // idle time (coarse clock) under which the check is skipped; 0: never
 	usesClock bool  // subscribed to the coarse clock
 
-	idle  atomic.Int64 // idle connections, counted only with capIdle
-	gate  dialGate
-	reg   registry
-	count counters
+	idle        atomic.Int64 // idle connections, counted only with capIdle
+	slots       atomic.Int64 // connections open or being dialed
+	dialing     atomic.Int64 // dials in progress
+	lateOrphans atomic.Int64 // dialed connections put with the idle ones outside MaxIdle
+	reports     sync.WaitGroup
+	gate        dialGate
+	reg         registry
+	count       counters
+	nextHealth  int64   // pool clock: the next background health check (maintenance only)
+	healthBuf   []*conn // the connections being checked (maintenance only)
 
 	ctx       context.Context // canceled by Close: stops maintenance
 	cancel    context.CancelFunc
@@ -49,13 +55,15 @@ type Pool struct {
 }
 
 type counters struct {
-	opened       atomic.Int64
-	dialErrors   atomic.Int64
-	addrNotAvail atomic.Int64
+	dials        telemetry.Dials
+	closes       telemetry.Closes
 	dialWaits    atomic.Int64
 	dialBackoffs atomic.Int64
 	checks       atomic.Int64
-	closes       telemetry.Closes
+	healthChecks atomic.Int64
+	timeouts     atomic.Int64
+	waits        atomic.Int64
+	waitNanos    atomic.Int64
 }
 
 // usage counts the acquisitions of the connections already closed; those
@@ -70,7 +78,7 @@ type usage struct {
 // New validates cfg and returns a pool. It dials nothing itself unless
 // MinIdle asks for ready connections, which are dialed in the background.
 // Every invalid field is reported as a *ConfigError naming the field and
-// the value.
+// the value. The pool runs a maintenance goroutine until Close.
 func New(cfg Config) (*Pool, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -98,18 +106,17 @@ func (p *Pool) start() *Pool {
 		ticks.subscribe()
 	}
 	p.gate.init(p.cfg.DialBackoff, p.cfg.DialBackoffMax)
-	p.reg.conns = make(map[*Conn]struct{})
-	p.pp, _ = puddle.NewPool(&puddle.Config[*Conn]{
+	p.reg.conns = make(map[*conn]struct{})
+	p.pp, _ = puddle.NewPool(&puddle.Config[*conn]{
 		Constructor: p.construct,
 		Destructor:  p.destruct,
 		MaxSize:     int32(p.cfg.MaxConns),
 	}) // MaxSize ≥ 1 was validated
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.registerMetrics()
-	if p.needsMaintenance() {
-		p.maintDone = make(chan struct{})
-		go p.maintain()
-	}
+	p.nextHealth = satAdd(preciseNow(), int64(p.cfg.HealthCheckPeriod))
+	p.maintDone = make(chan struct{})
+	go p.maintain()
 	return p
 }
 
@@ -121,15 +128,15 @@ func (p *Pool) Config() Config { return p.cfg }
 // closed when they are released or destroyed. Acquirers waiting while
 // every connection is in use get ErrClosed at the next release (puddle
 // wakes them only then) or when their context ends. Close blocks
-// until every connection is closed, so it waits for the holders to give
-// theirs back. Later calls do nothing; concurrent calls wait for the first.
+// until every connection is closed and its close counted, so it waits for
+// the holders to give theirs back. Later calls do nothing; concurrent
+// calls wait for the first.
 func (p *Pool) Close() {
 	p.closeOnce.Do(func() {
 		p.cancel()
-		if p.maintDone != nil {
-			<-p.maintDone
-		}
+		<-p.maintDone
 		p.pp.Close()
+		p.reports.Wait()
 		if p.metrics != nil {
 			p.metrics.Unregister()
 		}
@@ -144,9 +151,6 @@ func (p *Pool) Close() {
 
 // signalMaintenance wakes the background maintenance, if it runs.
 func (p *Pool) signalMaintenance() {
-	if p.maintDone == nil {
-		return
-	}
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -157,17 +161,17 @@ func (p *Pool) signalMaintenance() {
 // Stats, and the usage of those already closed.
 type registry struct {
 	mu      sync.Mutex
-	conns   map[*Conn]struct{}
+	conns   map[*conn]struct{}
 	retired usage
 }
 
-func (r *registry) add(c *Conn) {
+func (r *registry) add(c *conn) {
 	r.mu.Lock()
 	r.conns[c] = struct{}{}
 	r.mu.Unlock()
 }
 
-func (r *registry) remove(c *Conn) {
+func (r *registry) remove(c *conn) {
 	r.mu.Lock()
 	delete(r.conns, c)
 	r.retired.add(c.usage())

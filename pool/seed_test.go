@@ -85,11 +85,11 @@ func TestSeedScenario(t *testing.T) {
 		}
 		s := p.Stats()
 		t.Logf("%d round trips: Opened %d, Reused %d, MaxIdleClosed %d", workers*rounds, s.Opened, s.Reused, s.MaxIdleClosed)
-		if s.MaxIdleClosed != 0 || s.Opened > workers || s.Closed() != 0 {
-			t.Fatalf("MaxIdleClosed %d Opened %d Closed %d, want 0, ≤ %d, 0", s.MaxIdleClosed, s.Opened, s.Closed(), workers)
+		if s.MaxIdleClosed != 0 || s.Opened > workers || s.TotalClosed() != 0 {
+			t.Fatalf("MaxIdleClosed %d Opened %d Closed %d, want 0, ≤ %d, 0", s.MaxIdleClosed, s.Opened, s.TotalClosed(), workers)
 		}
-		if s.Acquires != workers*rounds || s.Reused != s.Acquires-s.Opened {
-			t.Fatalf("Acquires %d Reused %d Opened %d", s.Acquires, s.Reused, s.Opened)
+		if s.Acquisitions != workers*rounds || s.Reused != s.Acquisitions-s.Opened {
+			t.Fatalf("Acquires %d Reused %d Opened %d", s.Acquisitions, s.Reused, s.Opened)
 		}
 		if got := srv.accepted.Load(); got != s.Opened {
 			t.Fatalf("server accepted %d, pool opened %d", got, s.Opened)

@@ -85,16 +85,16 @@ func TestStress(t *testing.T) {
 	s = p.Stats()
 	t.Logf("%v: served %d (round-trip errors %d), timeouts %d; Opened %d, closes: max_idle %d idle_time %d lifetime %d broken %d peer %d pool %d; active %d passive %d abortive %d",
 		dur, served.Load(), failed.Load(), timeouts.Load(), s.Opened, s.MaxIdleClosed, s.MaxIdleTimeClosed,
-		s.MaxLifetimeClosed, s.BrokenClosed, s.PeerClosed, s.PoolClosed, s.ActiveCloses, s.PassiveCloses, s.AbortiveCloses)
-	if s.Open != 0 || s.Opened != s.Closed() {
-		t.Errorf("after Close: Open %d, Opened %d, Closed %d", s.Open, s.Opened, s.Closed())
+		s.MaxLifetimeClosed, s.BrokenClosed, s.PeerClosed, s.Closed, s.ActiveCloses, s.PassiveCloses, s.AbortiveCloses)
+	if s.Open != 0 || s.Opened != s.TotalClosed() {
+		t.Errorf("after Close: Open %d, Opened %d, Closed %d", s.Open, s.Opened, s.TotalClosed())
 	}
 	checkBalance(t, s)
-	if s.Acquires != served.Load()+failed.Load() {
-		t.Errorf("Acquires %d, handed out %d", s.Acquires, served.Load()+failed.Load())
+	if s.Acquisitions != served.Load()+failed.Load() {
+		t.Errorf("Acquires %d, handed out %d", s.Acquisitions, served.Load()+failed.Load())
 	}
-	if s.Reused > s.Acquires || s.Reused < s.Acquires-s.Opened {
-		t.Errorf("Reused %d, want within [Acquires %d - Opened %d, Acquires]", s.Reused, s.Acquires, s.Opened)
+	if s.Reused > s.Acquisitions || s.Reused < s.Acquisitions-s.Opened {
+		t.Errorf("Reused %d, want within [Acquires %d - Opened %d, Acquires]", s.Reused, s.Acquisitions, s.Opened)
 	}
 	srv.stop()
 	if err := goleak.Find(); err != nil {

@@ -1,6 +1,8 @@
 package pool
 
 import (
+	"context"
+	"math"
 	"net"
 	"testing"
 	"time"
@@ -34,7 +36,7 @@ func TestUsableBoundaries(t *testing.T) {
 	}
 	defer peer.Close()
 
-	c := p.newConn(nc, false)
+	c := p.newConn(nc)
 	const stamp = clockOrigin
 	for _, tc := range []struct {
 		idle    time.Duration
@@ -67,12 +69,120 @@ func TestNewConnStamped(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, b := net.Pipe()
-		c := p.newConn(a, false)
+		c := p.newConn(a)
 		if idle := ticks.now() - c.lastUsed; c.lastUsed == 0 || idle > int64(clockTick) {
 			t.Errorf("%+v: lastUsed %d, idle %v after the dial", cfg, c.lastUsed, time.Duration(idle))
 		}
 		a.Close()
 		b.Close()
 		p.Close()
+	}
+}
+
+// The backoff after n failures is DialBackoff doubled n-2 times, capped by
+// DialBackoffMax: never a shift that overflows into a short pause.
+func TestBackoffNoOverflow(t *testing.T) {
+	const maxD = time.Duration(math.MaxInt64)
+	for _, base := range []time.Duration{time.Millisecond, 3 << 40, 1<<62 + 1, maxD} {
+		for _, capD := range []time.Duration{base, 2 * time.Second, maxD} {
+			if capD < base {
+				continue
+			}
+			var g dialGate
+			g.init(base, capD)
+			prev := time.Duration(0)
+			for n := 2; n < 200; n++ {
+				g.failures = n
+				b := g.backoff()
+				if b < prev || b > capD || b < base {
+					t.Fatalf("base %v cap %v: backoff after %d failures %v (before %v)", base, capD, n, b, prev)
+				}
+				prev = b
+			}
+			if prev != capD {
+				t.Fatalf("base %v cap %v: backoff ends at %v", base, capD, prev)
+			}
+		}
+	}
+}
+
+// Expiry arithmetic saturates: a lifetime and jitter near the maximum
+// never make a connection expire at once.
+func TestExpiryNoOverflow(t *testing.T) {
+	p, err := New(Config{Addr: "127.0.0.1:1", MaxLifetime: math.MaxInt64, MaxLifetimeJitter: math.MaxInt64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	for range 100 {
+		if c := p.newConn(a); c.expiry != math.MaxInt64 {
+			t.Fatalf("expiry %d, want the saturated maximum", c.expiry)
+		}
+	}
+	if d := satAdd(math.MaxInt64-5, 10); d != math.MaxInt64 {
+		t.Fatalf("satAdd overflowed: %d", d)
+	}
+}
+
+// holdClock stops the coarse clock's ticks from moving it, for the test's
+// duration, and returns a function that moves it by d.
+func holdClock(t *testing.T) func(d time.Duration) {
+	ticks.held.Store(true)
+	t.Cleanup(func() { ticks.held.Store(false) })
+	return func(d time.Duration) { ticks.last.Add(int64(d)) }
+}
+
+// The liveness threshold on the injected clock, through a real pool and
+// socket: with LivenessCheckAfter 200 ms a connection idle 149 ms of the
+// coarse clock is reused unchecked, one idle 150 ms (200 ms less a tick,
+// erring towards checking) is checked, and so is one idle 250 ms.
+func TestLivenessCheckAfterThreshold(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	p, err := New(Config{Addr: ln.Addr().String(), MaxConns: 1, LivenessCheckAfter: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	advance := holdClock(t)
+	use := func() {
+		c, err := p.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Release()
+	}
+	use()
+	var want int64
+	for _, step := range []struct {
+		idle    time.Duration
+		checked bool
+	}{
+		{0, false}, {50 * time.Millisecond, false}, {150*time.Millisecond - 1, false},
+		{150 * time.Millisecond, true}, {250 * time.Millisecond, true}, {time.Millisecond, false},
+	} {
+		advance(step.idle)
+		use()
+		if step.checked {
+			want++
+		}
+		if got := p.count.checks.Load(); got != want {
+			t.Fatalf("idle %v: %d checks, want %d", step.idle, got, want)
+		}
 	}
 }

@@ -88,7 +88,7 @@ func request(p *pool.Pool, line string, perRequest bool) error {
 	}
 	r, _ := c.Value().(*bufio.Reader)
 	if r == nil {
-		r = bufio.NewReader(c)
+		r = bufio.NewReader(c.NetConn()) // per-connection state wraps the net.Conn, not the acquisition
 		c.SetValue(r)
 	}
 	c.SetDeadline(time.Now().Add(5 * time.Second))
