@@ -6,19 +6,24 @@
 //	go run ./examples/metrics                              # steady, 2 minutes, http://127.0.0.1:9464/metrics
 //	go run ./examples/metrics -churn                       # the churning configuration
 //	go run ./examples/metrics -churn -duration 20s -svg ops/churn.svg
+//	go run ./examples/metrics -churn -postgres                 # and a sqlx client of a PostgreSQL started here
 //
-// Three clients share one keepconn dialer (with dialer.WatchTimeWait on,
+// The clients share one keepconn dialer (with dialer.WatchTimeWait on,
 // so TIME_WAIT and the port budget are reported per destination):
 //
 //   - a pool.Pool of a line protocol (PING/PONG), named "line";
 //   - an httpx Transport towards the "api" server;
 //   - a plain http.Transport dialing through the dialer, towards the
-//     "legacy" server.
+//     "legacy" server;
+//   - with -postgres, a sqlx DB named "pg" (pgx) running SELECT 1 against
+//     a throwaway PostgreSQL 15 started from the Debian binaries
+//     (/usr/lib/postgresql/15/bin, package postgresql) on 127.0.0.1.
 //
 // Each client sends bursts of -burst concurrent requests separated by
 // -gap. Steady, every client keeps and reuses its connections. With -churn:
 // the pool's MaxIdle is 1 (the seed's misconfiguration: every burst
-// re-dials, the releases close, MaxIdleClosed climbs); httpx closes idle
+// re-dials, the releases close, MaxIdleClosed climbs), and so is the sqlx
+// DB's; httpx closes idle
 // connections after 10 ms, less than the gap; the plain transport keeps its
 // default 2 idle connections per host and its callers close bodies unread.
 // The closes are this side's, so TIME_WAIT builds up towards each server,
@@ -53,6 +58,7 @@ func main() {
 	flag.BoolVar(&o.churn, "churn", false, "run the churning configuration")
 	flag.IntVar(&o.burst, "burst", 8, "concurrent requests per burst, per client")
 	flag.DurationVar(&o.gap, "gap", 50*time.Millisecond, "pause between bursts")
+	flag.BoolVar(&o.postgres, "postgres", false, "also run a sqlx client against a PostgreSQL 15 started here from the Debian binaries (package postgresql)")
 	flag.DurationVar(&o.duration, "duration", 2*time.Minute, "how long to run the workload")
 	flag.StringVar(&o.listen, "listen", "127.0.0.1:9464", "address to serve /metrics on")
 	flag.StringVar(&o.svg, "svg", "", "write a chart of the run to this SVG file")

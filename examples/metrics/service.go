@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/internal/dbtest"
 	"github.com/keepconn/keepconn/pool"
+	"github.com/keepconn/keepconn/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -23,9 +25,10 @@ const poolName = "line"
 
 // params shape the workload.
 type params struct {
-	churn bool          // the churning configuration
-	burst int           // concurrent requests per burst, per client
-	gap   time.Duration // pause between bursts
+	churn    bool          // the churning configuration
+	burst    int           // concurrent requests per burst, per client
+	gap      time.Duration // pause between bursts
+	postgres bool          // add a sqlx client of a PostgreSQL started here
 }
 
 func (p params) validate() error {
@@ -55,6 +58,8 @@ type service struct {
 	pool   *pool.Pool
 	api    *http.Client // httpx, towards apiSrv
 	legacy *http.Client // a plain http.Transport through the dialer, towards legacySrv
+	pgSrv  *dbtest.Server
+	db     *sqlx.DB // with postgres only
 
 	closers []func() // in reverse order of creation
 }
@@ -93,6 +98,11 @@ func newService(p params) (s *service, err error) {
 	}
 	if err := s.startHTTPClients(); err != nil {
 		return nil, err
+	}
+	if p.postgres {
+		if err := s.startPostgres(); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -27,10 +27,10 @@ func (t *tally) done(err error) {
 
 // load is what the three clients did.
 type load struct {
-	pool, api, legacy tally
+	pool, api, legacy, sql tally
 }
 
-// run drives the three clients until ctx is done: each sends bursts of
+// run drives the clients until ctx is done: each sends bursts of
 // s.burst concurrent requests separated by s.gap. Every request has a
 // deadline, so the loops end within a request timeout of ctx.
 func (s *service) run(ctx context.Context) *load {
@@ -43,7 +43,11 @@ func (s *service) run(ctx context.Context) *load {
 		{&l.pool, s.poolRequest},
 		{&l.api, func(ctx context.Context) error { return s.httpRequest(ctx, s.api, s.apiSrv.addr(), true) }},
 		{&l.legacy, func(ctx context.Context) error { return s.httpRequest(ctx, s.legacy, s.legacySrv.addr(), !s.churn) }},
+		{&l.sql, s.sqlRequest},
 	} {
+		if c.t == &l.sql && s.db == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
