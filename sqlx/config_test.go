@@ -51,6 +51,15 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: ConfigError without the value", c.field)
 		}
 	}
+	c := sd.Connector(nil, sqlx.ServerInfo{})
+	db, err := sqlx.Open(c, sqlx.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := sqlx.Open(c, sqlx.Config{}); !errors.Is(err, sqlx.ErrConnectorInUse) {
+		t.Errorf("second Open of a Connector: %v, want ErrConnectorInUse", err)
+	}
 	var kce *keepconn.ConfigError
 	if _, err := sqlx.Open(nil, sqlx.Config{}); !errors.As(err, &kce) {
 		t.Errorf("Open(nil) = %v, want a ConfigError", err)

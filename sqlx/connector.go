@@ -52,6 +52,7 @@ type Connector struct {
 	info   ServerInfo
 	tr     *tracker
 
+	bound    atomic.Bool // Open took it
 	db       atomic.Pointer[sql.DB]
 	closing  atomic.Bool
 	lifetime time.Duration

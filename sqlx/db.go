@@ -46,13 +46,14 @@ func Open(c *Connector, cfg Config) (*DB, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if !c.bound.CompareAndSwap(false, true) {
+		return nil, ErrConnectorInUse
+	}
 	c.lifetime, c.jitter = cfg.ConnMaxLifetime, cfg.jitter()
 	c.checkAge = int64(cfg.livenessAfter())
 	c.idleTime.Store(int64(cfg.ConnMaxIdleTime))
 	sdb := sql.OpenDB(c)
-	if !c.db.CompareAndSwap(nil, sdb) {
-		return nil, ErrConnectorInUse
-	}
+	c.db.Store(sdb)
 	sdb.SetMaxOpenConns(cfg.maxOpen())
 	sdb.SetMaxIdleConns(cfg.maxIdle())
 	sdb.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
