@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keepconn/keepconn/internal/netnstest"
+	"github.com/keepconn/keepconn/internal/sockdiag"
 )
 
 // quitNamespace: tcp_tw_reuse off, a port range wide enough for 10,000
@@ -41,6 +42,7 @@ func TestAwaitPeerCloseMovesTimeWaitToServer(t *testing.T) {
 				const n, workers = 10000, 4
 				runRequests(t, d, n, workers)
 				shutdown(t, d) // every pending wait has ended
+				waitSettled(t, netip.MustParseAddrPort(quitServerAddr))
 				s := d.Stats()
 				census, err := TimeWaitCensus(context.Background())
 				if err != nil {
@@ -61,6 +63,22 @@ func TestAwaitPeerCloseMovesTimeWaitToServer(t *testing.T) {
 			})
 		})
 	}
+}
+
+// waitSettled waits until no socket towards dst is still closing
+// (FIN_WAIT, CLOSING, LAST_ACK): a client that closed first keeps an
+// orphan in FIN_WAIT2 until the server's FIN turns it into a TIME_WAIT.
+func waitSettled(t *testing.T, dst netip.AddrPort) {
+	t.Helper()
+	waitFor(t, "the closes towards "+dst.String()+" to settle", func() bool {
+		closing := 0
+		for _, e := range kernelSockets(t) {
+			if addrPortOf(e.remote) == dst && e.state != sockdiag.StateTimeWait {
+				closing++
+			}
+		}
+		return closing == 0
+	})
 }
 
 func runRequests(t *testing.T, d *Dialer, n, workers int) {
