@@ -112,15 +112,21 @@ func (c *conn) SyscallConn() (syscall.RawConn, error) {
 		return nil, errServerClosed
 	}
 	now := c.m.now()
-	if c.expires != 0 && now >= c.expires {
-		c.reason.Store(uint32(telemetry.ReasonMaxLifetime) + 1)
-		return nil, errExpired
+	reason := telemetry.Reason(0)
+	switch idle := c.m.idleTimeout.Load(); {
+	case c.expires != 0 && now >= c.expires:
+		reason = telemetry.ReasonMaxLifetime
+	case idle > 0 && now-c.lastRead.Load() >= idle:
+		reason = telemetry.ReasonMaxIdleTime
+	default:
+		return c.raw, nil
 	}
-	if idle := c.m.idleTimeout.Load(); idle > 0 && now-c.lastRead.Load() >= idle {
-		c.reason.Store(uint32(telemetry.ReasonMaxIdleTime) + 1)
-		return nil, errExpired
+	if c.peerClosed() { // the server was first: not redisx's decision
+		c.dead.Store(true)
+		return nil, errServerClosed
 	}
-	return c.raw, nil
+	c.reason.Store(uint32(reason) + 1)
+	return nil, errExpired
 }
 
 // Close closes the connection through the dialer with the reason the
