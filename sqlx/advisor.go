@@ -15,8 +15,9 @@ import (
 
 // Advice is one change the advisor recommends.
 type Advice struct {
-	// Field is the setting to change, qualified ("sqlx.Config.MaxIdle"),
-	// or empty for an observation with no setting to change.
+	// Field is the setting to change, qualified ("sqlx.Config.MaxIdle";
+	// for a watched *sql.DB its setter, "sql.DB.SetMaxIdleConns"), or
+	// empty for an observation with no setting to change.
 	Field string
 	// Current and Suggested are its value now and the advised one.
 	Current, Suggested any
@@ -61,9 +62,10 @@ type sample struct {
 }
 
 type source struct {
-	read   func() sample
-	addr   string // server host:port, if known
-	maxOpn func() int
+	watched bool // a *sql.DB opened elsewhere: advice names its setters
+	read    func() sample
+	addr    string // server host:port, if known
+	maxOpn  func() int
 }
 
 type advisor struct {
@@ -140,7 +142,13 @@ func (a *advisor) window(ctx context.Context) Report {
 	prev := a.prev
 	a.prev = cur
 	a.mu.Unlock()
-	return evaluate(prev, cur, a.src.maxOpn(), a.budget(ctx))
+	r := evaluate(prev, cur, a.src.maxOpn(), a.budget(ctx))
+	if a.src.watched {
+		for i := range r.Advice {
+			r.Advice[i].Field = setterOf[r.Advice[i].Field]
+		}
+	}
+	return r
 }
 
 // budget is the sustainable local-close rate towards the server, from the
@@ -155,6 +163,13 @@ func (a *advisor) budget(ctx context.Context) float64 {
 		return float64(int(high)-int(low)+1) / dialer.TimeWaitLen.Seconds()
 	}
 	return 28232 / dialer.TimeWaitLen.Seconds()
+}
+
+// setterOf names, for a watched *sql.DB, the method that changes a field.
+var setterOf = map[string]string{
+	field("MaxIdle"):         "sql.DB.SetMaxIdleConns",
+	field("ConnMaxIdleTime"): "sql.DB.SetConnMaxIdleTime",
+	"":                       "",
 }
 
 // evaluate turns two samples into a report with advice.

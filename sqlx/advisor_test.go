@@ -3,6 +3,7 @@ package sqlx_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -136,9 +137,28 @@ func TestWatchPoolBackedDB(t *testing.T) {
 		runBursts(plain, 20, 5, 0)
 	}
 	r := pw.Advice()
-	if len(r.Advice) == 0 || r.Advice[0].Field != "sqlx.Config.MaxIdle" || r.Advice[0].Current != 2 {
+	if len(r.Advice) == 0 || r.Advice[0].Field != "sql.DB.SetMaxIdleConns" || r.Advice[0].Current != 2 {
 		t.Errorf("plain DB with MaxIdle 2 under 20 workers: advice %+v", r.Advice)
 	} else {
 		t.Logf("watched plain DB: %s", r.Advice[0].Message)
 	}
+}
+
+// TestWatchIdleTimeoutAdvice: a watched DB whose server closes idle
+// sessions after 60 s, with no ConnMaxIdleTime, is told to set one.
+func TestWatchIdleTimeoutAdvice(t *testing.T) {
+	tg := targets[1].start(t, true, dbtest.Options{Settings: map[string]string{"wait-timeout": "60"}})
+	plain := tg.openPlain(t, newDialerT(t))
+	w, err := sqlx.Watch(plain, sqlx.WatchConfig{Window: window, Dialect: sqlx.DialectMySQL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	time.Sleep(window + 200*time.Millisecond)
+	r := w.Advice()
+	if len(r.Advice) != 1 || r.Advice[0].Field != "sql.DB.SetConnMaxIdleTime" || r.Advice[0].Suggested != 55*time.Second {
+		t.Fatalf("advice %+v: want ConnMaxIdleTime 0 -> 55s", r.Advice)
+	}
+	t.Logf("advice: %s", r.Advice[0].Message)
 }

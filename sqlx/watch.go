@@ -25,6 +25,14 @@ type WatchConfig struct {
 	// ServerAddress is the server's host:port, for the port budget.
 	// Empty: the budget of the whole ephemeral range is used.
 	ServerAddress string
+	// Dialect, when known, lets Watch read the server's idle timeout once
+	// (one query on db) and advise when ConnMaxIdleTime is not below it.
+	// DialectUnknown: no query.
+	Dialect Dialect
+	// ConnMaxIdleTime is the idle timeout the application set
+	// (SetConnMaxIdleTime), which DBStats does not show; zero means none
+	// or unknown.
+	ConnMaxIdleTime time.Duration
 	// Window, Logger, Name and MeterProvider are as in Config
 	// (AdvisorWindow, Logger, Name, MeterProvider). Name defaults to
 	// "sql".
@@ -52,6 +60,7 @@ type Watcher struct {
 	adv     *advisor
 	peakUse atomic.Int64
 	peakIdl atomic.Int64
+	server  serverTimeout
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
 	metrics metric.Registration
@@ -69,6 +78,9 @@ func Watch(db *sql.DB, cfg WatchConfig) (*Watcher, error) {
 	if cfg.MaxIdle < 0 {
 		return nil, &ConfigError{Field: "sqlx.WatchConfig.MaxIdle", Value: cfg.MaxIdle, Reason: "must not be negative"}
 	}
+	if cfg.ConnMaxIdleTime < 0 {
+		return nil, &ConfigError{Field: "sqlx.WatchConfig.ConnMaxIdleTime", Value: cfg.ConnMaxIdleTime, Reason: "must not be negative"}
+	}
 	if cfg.Name == "" {
 		cfg.Name = "sql"
 	}
@@ -76,7 +88,7 @@ func Watch(db *sql.DB, cfg WatchConfig) (*Watcher, error) {
 	if w.log == nil {
 		w.log = slog.Default()
 	}
-	w.adv = newAdvisor(source{addr: cfg.ServerAddress, read: w.sample,
+	w.adv = newAdvisor(source{watched: true, addr: cfg.ServerAddress, read: w.sample,
 		maxOpn: func() int { return db.Stats().MaxOpenConnections }}, Config{AdvisorWindow: cfg.Window})
 	w.metrics = w.registerMetrics()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -105,6 +117,7 @@ func (w *Watcher) Advice() Report {
 
 func (w *Watcher) run(ctx context.Context, window time.Duration) {
 	defer w.wg.Done()
+	w.discover(ctx)
 	tick := time.NewTicker(SamplePeriod)
 	defer tick.Stop()
 	start := time.Now()
@@ -146,7 +159,26 @@ func (w *Watcher) sample() sample {
 		maxIdle = int(w.peakIdl.Load())
 	}
 	return sample{at: time.Now(), db: st, opened: -1, active: -1,
-		peakInUse: w.peakUse.Swap(int64(st.InUse)), maxIdle: maxIdle}
+		peakInUse: w.peakUse.Swap(int64(st.InUse)), maxIdle: maxIdle,
+		idleTime: w.cfg.ConnMaxIdleTime, server: w.server.get()}
+}
+
+// discover reads the server's idle timeout once, if the dialect is known.
+func (w *Watcher) discover(ctx context.Context) {
+	q := idleTimeoutQuery(w.cfg.Dialect)
+	if q == "" {
+		return
+	}
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var v string
+	if err := w.db.QueryRowContext(qctx, q).Scan(&v); err != nil {
+		w.log.Warn("sqlx: reading the server's idle timeout failed", "pool", w.cfg.Name, "query", q, "error", err)
+		return
+	}
+	if d, err := parseIdleTimeout(w.cfg.Dialect, v); err == nil && d > 0 {
+		w.server.d.Store(int64(d))
+	}
 }
 
 // Stats returns what DBStats says, in the shared vocabulary: Open, InUse,
