@@ -16,8 +16,9 @@
 // port.
 //
 // Tests call Postgres(t) or MariaDB(t), which start one shared server per
-// process on first use; without the binaries they skip with a message
-// naming the Debian package, unless KEEPCONN_REQUIRE_SERVERS=1 makes that a
+// process on first use; without the binaries (or without root, which
+// starting them as their own users needs) they skip with a message naming
+// the Debian package, unless KEEPCONN_REQUIRE_SERVERS=1 makes that a
 // failure. TestMain calls StopAll after the tests. A test that runs in its
 // own network namespace (internal/netnstest) calls them inside its body:
 // the server then starts inside the namespace, and the kernel's counts of

@@ -96,6 +96,10 @@ func (s *Server) Log() string {
 // missing; the message names the Debian package to install.
 var ErrNotInstalled = errors.New("keepconn/dbtest: server not installed")
 
+// ErrNotRoot is wrapped by Start errors when the process is not root: the
+// servers run as their own system users (postgres, mysql).
+var ErrNotRoot = errors.New("keepconn/dbtest: starting a server needs root (it runs as its own system user)")
+
 // Start starts a server of kind k.
 func Start(k Kind, opts Options) (*Server, error) {
 	switch k {
@@ -109,6 +113,9 @@ func Start(k Kind, opts Options) (*Server, error) {
 
 // tempDirFor makes a temporary directory owned by the named system user.
 func tempDirFor(prefix, owner string) (string, *syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return "", nil, ErrNotRoot
+	}
 	u, err := user.Lookup(owner)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: no system user %q: %v", ErrNotInstalled, owner, err)

@@ -72,11 +72,12 @@ func StartT(t testing.TB, k Kind, opts Options) *Server {
 	return s
 }
 
-// SkipOrFail skips t for a missing server (ErrNotInstalled) unless
+// SkipOrFail skips t for a server that is missing (ErrNotInstalled) or
+// cannot be started by this user (ErrNotRoot) unless
 // KEEPCONN_REQUIRE_SERVERS=1, and fails it for any other error.
 func SkipOrFail(t testing.TB, err error) {
 	t.Helper()
-	if errors.Is(err, ErrNotInstalled) && os.Getenv(RequireEnv) != "1" {
+	if Unavailable(err) && os.Getenv(RequireEnv) != "1" {
 		t.Skipf("%v (set %s=1 to make this a failure)", err, RequireEnv)
 	}
 	t.Fatalf("dbtest: %v", err)
@@ -92,4 +93,10 @@ func StopAll() error {
 		delete(shared.servers, k)
 	}
 	return errors.Join(errs...)
+}
+
+// Unavailable reports whether err says the server cannot run here at all
+// (not installed, not root), rather than that it failed.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrNotInstalled) || errors.Is(err, ErrNotRoot)
 }

@@ -110,7 +110,7 @@ func pickTarget(opts Options) (*target, error) {
 		if err == nil {
 			return tg, nil
 		}
-		if opts.Server != "" || !errors.Is(err, dbtest.ErrNotInstalled) {
+		if opts.Server != "" || !dbtest.Unavailable(err) {
 			return nil, err
 		}
 		tried = append(tried, err.Error())
