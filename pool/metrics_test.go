@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/pool"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -57,6 +58,42 @@ func TestMetrics(t *testing.T) {
 		if got, ok := points[name]; !ok || got != want {
 			t.Errorf("%s = %d (reported %v), want %d; all: %v", name, got, ok, want, points)
 		}
+	}
+}
+
+// A keepconn dialer shared by the pool reports nothing of the pool's
+// connections in its own metrics (the pool dials under telemetry's claim),
+// so summed over every series each connection is counted once; its Stats
+// still count them.
+func TestMetricsNoDoubleCount(t *testing.T) {
+	srv := startServer(t)
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	d, err := dialer.New(dialer.Config{MeterProvider: mp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p := newPool(t, pool.Config{Addr: srv.addr(), Dial: d.DialContext, MaxConns: 3, MeterProvider: mp})
+	burst(t, p, 3)
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var opened int64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "keepconn.connection.opened" {
+				for _, dp := range sum.DataPoints {
+					opened += dp.Value
+				}
+			}
+		}
+	}
+	if opened != 3 || d.Stats().Opened != 3 || p.Stats().Opened != 3 {
+		t.Fatalf("keepconn.connection.opened sums to %d over all series, dialer Stats %d, pool %d; want 3 each",
+			opened, d.Stats().Opened, p.Stats().Opened)
 	}
 }
 

@@ -201,6 +201,7 @@ func TestVocabulary(t *testing.T) {
 					t.Fatalf("Opened %d, then %d at Close", opened, s.Opened)
 				}
 				checkOneClose(t, s.ConnStats, tc.reason, tc.side)
+				checkDialerAgrees(t, rd, s.ConnStats)
 				return
 			}
 			eventually(t, "the close", func() bool { return p.Stats().TotalClosed() >= 1 })
@@ -216,6 +217,34 @@ func TestVocabulary(t *testing.T) {
 			if s.Closed-before.Closed != before.Open {
 				t.Fatalf("Close closed %d, want the %d open", s.Closed-before.Closed, before.Open)
 			}
+			checkDialerAgrees(t, rd, s.ConnStats)
 		})
+	}
+}
+
+// checkDialerAgrees asserts that the keepconn dialer beneath the pool
+// counted every close with the pool's reason and the same side: the pool
+// closes through dialer.CloseConn, which hands the dialer its reason.
+func checkDialerAgrees(t *testing.T, rd *recordingDial, s keepconn.ConnStats) {
+	t.Helper()
+	var d keepconn.ConnStats
+	eventually(t, "the dialer's closes", func() bool {
+		d = rd.d.Stats().ConnStats
+		return d.TotalClosed() == s.TotalClosed()
+	})
+	pr, ps := closeCounts(s)
+	dr, ds := closeCounts(d)
+	for _, r := range keepconn.Reasons() {
+		if pr[r] != dr[r] {
+			t.Errorf("%s closes: pool %d, dialer %d", r, pr[r], dr[r])
+		}
+	}
+	for _, x := range keepconn.Sides() {
+		if ps[x] != ds[x] {
+			t.Errorf("%s closes: pool %d, dialer %d", x, ps[x], ds[x])
+		}
+	}
+	if d.Opened != s.Opened || d.Open != 0 {
+		t.Errorf("dialer Opened %d Open %d, pool Opened %d", d.Opened, d.Open, s.Opened)
 	}
 }
