@@ -186,3 +186,54 @@ func TestLivenessCheckAfterThreshold(t *testing.T) {
 		}
 	}
 }
+
+// A dialed connection that puddle put with the idle ones outside MaxIdle
+// (its acquirer left just as the dial completed: adoptLate) is closed as
+// MaxIdleClosed by the maintenance, which restores the cap.
+func TestLateOrphanRestoresMaxIdle(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	p, err := New(Config{Addr: ln.Addr().String(), MaxConns: 4, MaxIdle: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	a, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Release()
+	b.c.gen++
+	b.c.res.ReleaseUnused() // as puddle does for an acquirer that left: no cap
+	p.adoptLate(b.c, b.c.lastUsed)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := p.Stats()
+		if s.Idle == 1 && s.MaxIdleClosed == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Idle %d MaxIdleClosed %d, want 1 and 1", s.Idle, s.MaxIdleClosed)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := p.lateOrphans.Load(); n != 0 {
+		t.Fatalf("lateOrphans %d after the sweep", n)
+	}
+}
