@@ -1,6 +1,7 @@
 package httpx_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +34,30 @@ func ExampleNewClient() {
 	s := client.Transport.(*httpx.Transport).Stats()
 	fmt.Printf("requests %d, connections %d, reused %d, drained %d\n", s.Acquisitions, s.Opened, s.Reused, s.Drained)
 	// Output: requests 10, connections 1, reused 9, drained 10
+}
+
+// A Config names only what differs from the defaults; a bad value is a
+// *ConfigError naming the field.
+func ExampleNew() {
+	tr, err := httpx.New(httpx.Config{
+		MaxConnsPerHost:       16,
+		MaxConnLifetime:       5 * time.Minute, // rebalance behind a load balancer
+		MaxConnLifetimeJitter: time.Minute,
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer tr.Close()
+	fmt.Println("idle per host:", tr.HTTPTransport().MaxIdleConnsPerHost)
+
+	_, err = httpx.New(httpx.Config{DrainTimeout: -time.Second})
+	var ce *httpx.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Field, ce.Value)
+	}
+	// Output:
+	// idle per host: 16
+	// httpx.Config.DrainTimeout -1s
 }
 
 // Wrap fixes a copy of a Transport that would churn; the original is left
