@@ -67,7 +67,11 @@ func (c *UniversalClient) Dialer() *dialer.Dialer { return c.h.m.d }
 // dialer cuts them short), then the metrics.
 func (m *monitor) close(closeClient func() error) error {
 	m.closing.Store(true)
+	m.samplePool() // a ring or cluster forgets its nodes' counts when closed
 	err := closeClient()
+	m.poolMu.Lock()
+	m.poolStats, m.pool.idle = nil, 0
+	m.poolMu.Unlock()
 	close(m.stop)
 	<-m.done
 	for _, c := range m.snapshot() { // dialed after go-redis closed
