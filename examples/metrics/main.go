@@ -3,18 +3,21 @@
 // inside the process and exports every keepconn instrument on /metrics
 // through the OpenTelemetry SDK's Prometheus exporter.
 //
-//	go run ./examples/metrics                              # steady, 2 minutes, http://127.0.0.1:9464/metrics
-//	go run ./examples/metrics -churn                       # the churning configuration
+//	go run ./examples/metrics                        # steady, 2 minutes, http://127.0.0.1:9464/metrics
+//	go run ./examples/metrics -churn                 # the churning configuration
+//	go run ./examples/metrics -churn -postgres       # and a sqlx client of a PostgreSQL started here (root)
 //	go run ./examples/metrics -churn -duration 20s -svg ops/churn.svg
-//	go run ./examples/metrics -churn -postgres                 # and a sqlx client of a PostgreSQL started here
 //
-// The clients share one keepconn dialer (with dialer.WatchTimeWait on,
-// so TIME_WAIT and the port budget are reported per destination):
+// The clients dial through keepconn dialers with dialer.WatchTimeWait on,
+// so TIME_WAIT and the port budget are reported per destination:
 //
 //   - a pool.Pool of a line protocol (PING/PONG), named "line";
 //   - an httpx Transport towards the "api" server;
 //   - a plain http.Transport dialing through the dialer, towards the
 //     "legacy" server;
+//   - a redisx client named "cache" sending PING to miniredis (the Redis
+//     protocol in Go, inside the process); redisx dials through a dialer
+//     of its own, watched too;
 //   - with -postgres, a sqlx DB named "pg" (pgx) running SELECT 1 against
 //     a throwaway PostgreSQL 15 started from the Debian binaries
 //     (/usr/lib/postgresql/15/bin, package postgresql) on 127.0.0.1.
@@ -23,13 +26,15 @@
 // -gap. Steady, every client keeps and reuses its connections. With -churn:
 // the pool's MaxIdle is 1 (the seed's misconfiguration: every burst
 // re-dials, the releases close, MaxIdleClosed climbs), and so is the sqlx
-// DB's; httpx closes idle
+// DB's, and the redisx client keeps go-redis's settings with an idle cap
+// of 1 and sends no QUIT (so it closes first); httpx closes idle
 // connections after 10 ms, less than the gap; the plain transport keeps its
 // default 2 idle connections per host and its callers close bodies unread.
 // The closes are this side's, so TIME_WAIT builds up towards each server,
 // as the dashboard in ops/grafana and the alerts in ops/prometheus show.
 //
-// The program stops after -duration, prints what each client cost, and,
+// -postgres needs root: the server runs as the user postgres. The program
+// stops after -duration, prints what each client cost, and,
 // with -svg, writes a chart of TIME_WAIT per destination and of the
 // locally-closed connection rate per client over the run. Everything is on
 // loopback.

@@ -93,7 +93,7 @@ func scrapeWithCensus(t *testing.T, s *service, url string) (families, dialer.Ce
 // in-process servers, on ports of their own. (Other tests may use a
 // PostgreSQL on the same port as ours and leave TIME_WAIT towards it.)
 func (s *service) ownServers(t *testing.T) []netip.AddrPort {
-	return []netip.AddrPort{destOf(t, s.lineSrv.addr()), destOf(t, s.apiSrv.addr()), destOf(t, s.legacySrv.addr())}
+	return []netip.AddrPort{destOf(t, s.lineSrv.addr()), destOf(t, s.apiSrv.addr()), destOf(t, s.legacySrv.addr()), destOf(t, s.redisSrv.Addr())}
 }
 
 func census(t *testing.T) dialer.Census {
@@ -145,6 +145,7 @@ func TestChurnScrape(t *testing.T) {
 	t.Run("TimeWaitMatchesCensus", func(t *testing.T) { checkTimeWait(t, s, f, c) })
 	t.Run("PoolValues", func(t *testing.T) { checkPool(t, s, l, f) })
 	t.Run("HTTPValues", func(t *testing.T) { checkHTTP(t, s, l, f) })
+	t.Run("RedisValues", func(t *testing.T) { checkRedis(t, s, f) })
 	t.Run("CloseAttributes", func(t *testing.T) { checkCloseAttributes(t, f) })
 	if s.db != nil {
 		t.Run("SQLValues", func(t *testing.T) { checkSQL(t, s, f) })
@@ -181,7 +182,7 @@ func checkSQL(t *testing.T, s *service, f families) {
 // towards every server; the port budget is a share.
 func checkTimeWait(t *testing.T, s *service, f families, c dialer.Census) {
 	dests := s.ownServers(t)
-	if got := s.dialer.Destinations(); len(got) != len(s.clients(nil)) {
+	if got := append(s.dialer.Destinations(), s.redis.Dialer().Destinations()...); len(got) != len(s.clients(nil)) {
 		t.Fatalf("dialer destinations %v, want one per client", got)
 	}
 	var sum float64
@@ -262,6 +263,19 @@ func checkHTTP(t *testing.T, s *service, l *load, f families) {
 	}
 	if len(f.matching("http_client_open_connections", api)) == 0 {
 		t.Errorf("no http_client_open_connections for %v", api)
+	}
+}
+
+// checkRedis: the redisx client's series show its idle-cap churn.
+func checkRedis(t *testing.T, s *service, f families) {
+	pl := map[string]string{labelPool: redisName}
+	if got := f.sum("db_client_connection_max", pl); got != float64(s.burst) {
+		t.Errorf("db_client_connection_max{cache} = %v, want PoolSize %d", got, s.burst)
+	}
+	opened := f.sum(promOpened, pl)
+	maxIdle := f.sum(promClosed, map[string]string{labelPool: redisName, labelReason: reasonMaxIdle, labelSide: sideActive})
+	if opened <= float64(s.burst) || maxIdle == 0 || maxIdle > opened {
+		t.Errorf("redisx cache: %v opened, %v closed first for MaxIdle: want more than PoolSize %d opened (churn), some such closes", opened, maxIdle, s.burst)
 	}
 }
 

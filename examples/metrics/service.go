@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/internal/dbtest"
 	"github.com/keepconn/keepconn/pool"
+	"github.com/keepconn/keepconn/redisx"
 	"github.com/keepconn/keepconn/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -55,11 +57,13 @@ type service struct {
 	lineSrv           *lineServer
 	apiSrv, legacySrv *httpServer
 
-	pool   *pool.Pool
-	api    *http.Client // httpx, towards apiSrv
-	legacy *http.Client // a plain http.Transport through the dialer, towards legacySrv
-	pgSrv  *dbtest.Server
-	db     *sqlx.DB // with postgres only
+	pool     *pool.Pool
+	api      *http.Client // httpx, towards apiSrv
+	legacy   *http.Client // a plain http.Transport through the dialer, towards legacySrv
+	redisSrv *miniredis.Miniredis
+	redis    *redisx.Client
+	pgSrv    *dbtest.Server
+	db       *sqlx.DB // with postgres only
 
 	closers []func() // in reverse order of creation
 }
@@ -97,6 +101,9 @@ func newService(p params) (s *service, err error) {
 		return nil, err
 	}
 	if err := s.startHTTPClients(); err != nil {
+		return nil, err
+	}
+	if err := s.startRedis(); err != nil {
 		return nil, err
 	}
 	if p.postgres {

@@ -31,7 +31,7 @@ type client struct {
 	series map[string]string // the labels of its own keepconn series; nil: none yet
 }
 
-// clients lists the clients: three, and sqlx with -postgres. The plain transport has no keepconn
+// clients lists the clients: four, and sqlx with -postgres. The plain transport has no keepconn
 // series of its own but the dialer's, which carry its destination only
 // when the dialer labels its series by destination.
 func (s *service) clients(l *load) []client {
@@ -43,6 +43,7 @@ func (s *service) clients(l *load) []client {
 		{"pool " + poolName, &l.pool, line, map[string]string{labelPool: poolName}},
 		{"httpx api", &l.api, api, api},
 		{"plain legacy", &l.legacy, legacy, legacy},
+		{"redisx " + redisName, &l.redis, destLabels(s.redisSrv.Addr()), map[string]string{labelPool: redisName}},
 	}
 	if s.db != nil {
 		cs = append(cs, client{"sqlx " + sqlName, &l.sql, destLabels(s.pgSrv.Addr()), map[string]string{labelPool: sqlName}})

@@ -71,7 +71,7 @@ func (r *recorder) sample(s *service, at time.Duration) {
 	r.mu.Unlock()
 }
 
-var colors = []string{"#d62728", "#1f77b4", "#ff7f0e", "#2ca02c"}
+var colors = []string{"#d62728", "#1f77b4", "#ff7f0e", "#9467bd", "#2ca02c"}
 
 // chart geometry: two plots stacked, TIME_WAIT above, close rate below.
 const (

@@ -27,7 +27,7 @@ func (t *tally) done(err error) {
 
 // load is what the three clients did.
 type load struct {
-	pool, api, legacy, sql tally
+	pool, api, legacy, redis, sql tally
 }
 
 // run drives the clients until ctx is done: each sends bursts of
@@ -43,6 +43,7 @@ func (s *service) run(ctx context.Context) *load {
 		{&l.pool, s.poolRequest},
 		{&l.api, func(ctx context.Context) error { return s.httpRequest(ctx, s.api, s.apiSrv.addr(), true) }},
 		{&l.legacy, func(ctx context.Context) error { return s.httpRequest(ctx, s.legacy, s.legacySrv.addr(), !s.churn) }},
+		{&l.redis, s.redisRequest},
 		{&l.sql, s.sqlRequest},
 	} {
 		if c.t == &l.sql && s.db == nil {
