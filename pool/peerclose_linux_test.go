@@ -143,7 +143,7 @@ func TestLivenessCheckAfterDefault(t *testing.T) {
 
 	burst(t, p, 1) // dials a new connection
 	rd.waitState(t, srv.closeConns(1, false))
-	time.Sleep(pool.DefaultLivenessCheckAfter + 100*time.Millisecond)
+	time.Sleep(pool.DefaultLivenessCheckAfter + 300*time.Millisecond) // errs towards checking by a 50 ms tick; the margin covers a late tick
 	burst(t, p, 1)
 	if s := p.Stats(); s.LivenessChecks != 1 || s.PeerClosed != 2 {
 		t.Fatalf("after a long idle: LivenessChecks %d PeerClosed %d, want 1 and 2", s.LivenessChecks, s.PeerClosed)

@@ -83,7 +83,7 @@ func TestStress(t *testing.T) {
 	// puddle forgets a destroyed connection just after closing it: wait.
 	eventually(t, "Open to reach 0", func() bool { return p.Stats().Open == 0 })
 	s = p.Stats()
-	t.Logf("%v: served %d (round-trip errors %d), timeouts %d; Opened %d, closes: max_idle %d idle_time %d lifetime %d broken %d peer %d pool %d; active %d passive %d abortive %d",
+	t.Logf("%v: served %d (round-trip errors %d), timeouts %d; Opened %d, closes: max_idle %d idle_time %d lifetime %d broken %d peer %d closed %d; active %d passive %d abortive %d",
 		dur, served.Load(), failed.Load(), timeouts.Load(), s.Opened, s.MaxIdleClosed, s.MaxIdleTimeClosed,
 		s.MaxLifetimeClosed, s.BrokenClosed, s.PeerClosed, s.Closed, s.ActiveCloses, s.PassiveCloses, s.AbortiveCloses)
 	if s.Open != 0 || s.Opened != s.TotalClosed() {
