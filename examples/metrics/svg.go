@@ -90,7 +90,9 @@ func (r *recorder) writeSVG(path string, o options, mode string) error {
 	if len(pts) < 2 {
 		return fmt.Errorf("-svg: %d samples; run longer than -sample", len(pts))
 	}
-	maxT := niceCeilSeconds(pts[len(pts)-1].at.Seconds())
+	// The axis ends at the run's end; the last sample, taken as the run
+	// ends, may be a few milliseconds later.
+	maxT := niceCeilSeconds(min(pts[len(pts)-1].at.Seconds(), o.duration.Seconds()))
 	rates := closeRates(pts)
 	h := svgTop + 2*plotH + plotGap + 50
 	var b bytes.Buffer
