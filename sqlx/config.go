@@ -29,7 +29,7 @@ const (
 	DefaultMinIdlePace = 50 * time.Millisecond
 	// IdleTimeoutMargin bounds how far below a server's idle timeout the
 	// discovered ConnMaxIdleTime is set: the server's timeout less a
-	// quarter of it, at most this much less, but at least 1.1 s less
+	// quarter of it, at most this much less, but at least 1.3 s less
 	// (database/sql's idle cleaner runs once a second); half of it when
 	// the timeout is shorter than that.
 	IdleTimeoutMargin = 5 * time.Second

@@ -86,8 +86,8 @@ func idleTimeoutQuery(d Dialect) string {
 }
 
 // cleanerLag is how late database/sql's idle-connection cleaner can be:
-// it runs at most once a second.
-const cleanerLag = 1100 * time.Millisecond
+// it runs at most once a second, and a loaded process runs it late.
+const cleanerLag = 1300 * time.Millisecond
 
 // safeIdleTime is the server's timeout less a quarter of it (at most
 // IdleTimeoutMargin), and less at least the cleaner's lag, so that this

@@ -38,7 +38,7 @@ func TestSafeIdleTime(t *testing.T) {
 		{8 * time.Hour, 8*time.Hour - IdleTimeoutMargin},
 		{60 * time.Second, 55 * time.Second},
 		{8 * time.Second, 6 * time.Second},
-		{2 * time.Second, 900 * time.Millisecond},
+		{2 * time.Second, 700 * time.Millisecond},
 		{time.Second, 500 * time.Millisecond},
 	}
 	for _, c := range cases {
