@@ -113,6 +113,7 @@ type PoolStats struct {
 	// WaitDuration is the total time those acquisitions waited.
 	WaitDuration time.Duration
 	// Timeouts counts acquisitions ended by their context or timeout
-	// while waiting for a connection.
+	// before a connection was handed out (a context already done on entry
+	// included, as in puddle and database/sql).
 	Timeouts int64
 }
