@@ -153,6 +153,7 @@ func (c *conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return c.Conn.Close()
 	}
+	c.h.live.Add(-1)
 	if c.lifetime != nil {
 		c.lifetime.Stop()
 	}

@@ -33,6 +33,7 @@ func (t *Transport) dialWith(inner dialFunc) dialFunc {
 			return nil, err
 		}
 		h.open.Add(1)
+		h.live.Add(1)
 		return newConn(t, h, nc), nil
 	}
 }
@@ -60,7 +61,7 @@ type dialCall struct {
 func (g *dialGate) dial(ctx context.Context, h *hostStats, dial func() (net.Conn, error)) (net.Conn, error) {
 	t := h.t
 	g.mu.Lock()
-	if g.failures == 0 && h.open.Load() > 0 {
+	if g.failures == 0 && h.live.Load() > 0 {
 		g.mu.Unlock()
 		return g.dialReport(h, nil, dial)
 	}

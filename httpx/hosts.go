@@ -33,6 +33,7 @@ type hostStats struct {
 
 	dials   telemetry.Dials
 	open    atomic.Int64 // connections dialed and whose close is not yet counted
+	live    atomic.Int64 // connections dialed and not yet closed (net/http's count)
 	inUse   atomic.Int64 // open connections serving a request
 	dialing atomic.Int64 // dials in flight
 	h2      atomic.Int64 // open connections speaking HTTP/2
@@ -149,8 +150,8 @@ func (h *hostStats) atCap(limit int64) bool {
 	if limit <= 0 || h.h2.Load() != 0 {
 		return false
 	}
-	open := h.open.Load()
-	return open+h.dialing.Load() >= limit && h.inUse.Load() >= open
+	live := h.live.Load()
+	return live+h.dialing.Load() >= limit && h.inUse.Load() >= live
 }
 
 func newHostStats(t *Transport, addr string, attrs attribute.Set) *hostStats {
