@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/internal/netnstest"
@@ -47,11 +48,7 @@ func TestIdleCapChurnInNamespace(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.dials = n - 1 // the harness's readiness PING
-			cen, err := dialer.TimeWaitCensus(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.timeWait = int64(cen.ByPeer[netip.MustParseAddrPort(srv.Addr())])
+			r.timeWait = settledTimeWait(t, netip.MustParseAddrPort(srv.Addr()))
 			return r
 		}
 		redisx := func(cfg Config) func(*redis.Options) (redis.UniversalClient, func() Stats) {
@@ -99,4 +96,25 @@ func TestIdleCapChurnInNamespace(t *testing.T) {
 			t.Errorf("without QUIT the client should close first: %+v", noQuit.stats.ConnStats)
 		}
 	})
+}
+
+// settledTimeWait counts the client's TIME_WAIT towards server once two
+// counts 50 ms apart agree: the last closes can still be in FIN_WAIT2
+// until the server has read their FIN.
+func settledTimeWait(t *testing.T, server netip.AddrPort) int64 {
+	t.Helper()
+	prev := int64(-1)
+	for range 40 {
+		cen, err := dialer.TimeWaitCensus(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := int64(cen.ByPeer[server])
+		if n == prev {
+			return n
+		}
+		prev = n
+		time.Sleep(50 * time.Millisecond)
+	}
+	return prev
 }
