@@ -197,6 +197,15 @@ func TestWarmupIsPaced(t *testing.T) {
 	if err != nil || n-1 != 4 {
 		t.Errorf("server accepted %d connections (%v), want 4", n-1, err)
 	}
+
+	// Kept as given, go-redis dials them itself, all at once, from
+	// NewClient on: counted all the same.
+	k, err := NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 10, MinIdleConns: 4}, Config{KeepPoolSettings: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	waitFor(t, func() bool { return k.Stats().Opened >= 4 })
 }
 
 func waitFor(t testing.TB, cond func() bool) {

@@ -238,8 +238,9 @@ type handle struct {
 }
 
 func start(m *monitor, stats func() *redis.PoolStats, closeClient func() error, bg background) *handle {
+	m.poolMu.Lock()
 	m.poolStats = stats
-	m.registerMetrics()
+	m.poolMu.Unlock()
 	go m.run(bg)
 	return &handle{m: m, closeClient: closeClient}
 }

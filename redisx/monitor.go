@@ -66,6 +66,9 @@ func newMonitor(cfg Config, f poolFields, tlsConf *tls.Config, name string) (*mo
 	}
 	cfg = cfg.withDefaults()
 	dc := cfg.dialerConfig(tlsConf != nil)
+	if dc.MeterProvider == nil {
+		dc.MeterProvider = cfg.MeterProvider
+	}
 	d, err := dialer.New(dc)
 	if err != nil {
 		return nil, err
@@ -87,6 +90,7 @@ func newMonitor(cfg Config, f poolFields, tlsConf *tls.Config, name string) (*mo
 	if t.MaxIdleConns > 0 && t.MaxIdleConns < t.PoolSize {
 		m.unexplainedReason = telemetry.ReasonMaxIdle
 	}
+	m.registerMetrics() // before go-redis can dial (MinIdleConns kept as given)
 	return m, nil
 }
 
