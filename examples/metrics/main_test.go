@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/keepconn/keepconn/dialer"
-	"github.com/keepconn/keepconn/internal/dbtest"
 	"go.uber.org/goleak"
 )
 
@@ -128,12 +127,14 @@ func labelsOf(ap netip.AddrPort) map[string]string {
 // The sqlx client runs when PostgreSQL 15's Debian binaries are installed
 // (package postgresql); with KEEPCONN_REQUIRE_SERVERS=1 it must.
 func TestChurnScrape(t *testing.T) {
-	p := params{churn: true, burst: 8, gap: 20 * time.Millisecond, postgres: postgresInstalled()}
-	if !p.postgres {
+	p := params{churn: true, burst: 8, gap: 20 * time.Millisecond}
+	if err := postgresInstalled(); err != nil {
 		if os.Getenv("KEEPCONN_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("KEEPCONN_REQUIRE_SERVERS=1: %s/initdb missing: install the Debian package postgresql", dbtest.PostgresBin)
+			t.Fatalf("KEEPCONN_REQUIRE_SERVERS=1: %v", err)
 		}
-		t.Logf("no sqlx client: %s/initdb missing (Debian package postgresql)", dbtest.PostgresBin)
+		t.Logf("no sqlx client: %v", err)
+	} else {
+		p.postgres = true
 	}
 	s, l, url := runService(t, p, 1500*time.Millisecond)
 	time.Sleep(300 * time.Millisecond) // httpx's 10 ms idle timeout closes what is left
@@ -152,11 +153,6 @@ func TestChurnScrape(t *testing.T) {
 	}
 }
 
-func postgresInstalled() bool {
-	_, err := os.Stat(filepath.Join(dbtest.PostgresBin, "initdb"))
-	return err == nil
-}
-
 // checkSQL: the sqlx DB's series show its idle cap and the churn it causes.
 func checkSQL(t *testing.T, s *service, f families) {
 	pl := map[string]string{labelPool: sqlName}
@@ -171,7 +167,7 @@ func checkSQL(t *testing.T, s *service, f families) {
 	if opened <= float64(s.burst) || maxIdle == 0 || maxIdle > opened {
 		t.Errorf("sqlx pg: %v opened, %v closed for MaxIdle: want more than MaxOpen %d opened (churn), some MaxIdle closes", opened, maxIdle, s.burst)
 	}
-	pg := labelsOf(destOf(t, s.pgSrv.Addr()))
+	pg := labelsOf(destOf(t, s.pgAddr))
 	if tw := f.sum(promTimeWait, pg); tw == 0 {
 		t.Errorf("%s{%v} = 0 after a churning run", promTimeWait, pg)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/keepconn/keepconn/dialer"
-	"github.com/keepconn/keepconn/internal/dbtest"
 	"github.com/keepconn/keepconn/pool"
 	"github.com/keepconn/keepconn/redisx"
 	"github.com/keepconn/keepconn/sqlx"
@@ -62,7 +61,7 @@ type service struct {
 	legacy   *http.Client // a plain http.Transport through the dialer, towards legacySrv
 	redisSrv *miniredis.Miniredis
 	redis    *redisx.Client
-	pgSrv    *dbtest.Server
+	pgAddr   string   // with postgres only
 	db       *sqlx.DB // with postgres only
 
 	closers []func() // in reverse order of creation

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/keepconn/keepconn/internal/dbtest"
 	"github.com/keepconn/keepconn/sqlx"
 	"github.com/keepconn/keepconn/sqlx/pgxdriver"
 )
@@ -18,13 +17,13 @@ const sqlName = "pg"
 // the service's dialer. Steady, the idle cap follows MaxOpen (sqlx's
 // default); churning, it is 1, the database/sql picture of the seed.
 func (s *service) startPostgres() error {
-	srv, err := dbtest.StartPostgres(dbtest.Options{})
+	addr, url, stop, err := startPostgresServer()
 	if err != nil {
 		return fmt.Errorf("-postgres: %w", err)
 	}
-	s.pgSrv = srv
-	s.onClose(func() { _ = srv.Stop() })
-	pc, err := pgx.ParseConfig(srv.PostgresURL())
+	s.pgAddr = addr
+	s.onClose(func() { _ = stop() })
+	pc, err := pgx.ParseConfig(url)
 	if err != nil {
 		return err
 	}

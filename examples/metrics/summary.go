@@ -46,7 +46,7 @@ func (s *service) clients(l *load) []client {
 		{"redisx " + redisName, &l.redis, destLabels(s.redisSrv.Addr()), map[string]string{labelPool: redisName}},
 	}
 	if s.db != nil {
-		cs = append(cs, client{"sqlx " + sqlName, &l.sql, destLabels(s.pgSrv.Addr()), map[string]string{labelPool: sqlName}})
+		cs = append(cs, client{"sqlx " + sqlName, &l.sql, destLabels(s.pgAddr), map[string]string{labelPool: sqlName}})
 	}
 	return cs
 }
