@@ -124,7 +124,8 @@ func TestClientKillIsPeerClosed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := server(t, nil)
 			ctx := testCtx(t)
-			c, err := NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 5, MinIdleConns: 5},
+			// No retries: a killed connection handed to a command would fail it.
+			c, err := NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 5, MinIdleConns: 5, MaxRetries: -1},
 				Config{ReaperInterval: tc.reaper, WarmupInterval: time.Millisecond})
 			if err != nil {
 				t.Fatal(err)

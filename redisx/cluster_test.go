@@ -3,6 +3,7 @@ package redisx
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/keepconn/keepconn/internal/redistest"
 	"github.com/redis/go-redis/v9"
@@ -81,5 +82,30 @@ func TestTLSClientDialsThroughKeepconn(t *testing.T) {
 	}
 	if s.PassiveCloses != s.TotalClosed() {
 		t.Errorf("QUIT through TLS did not make the server close first: %+v", s.ConnStats)
+	}
+}
+
+// Under TLS redisx checks idle connections itself before reuse: after
+// CLIENT KILL the next commands succeed and the kills count as
+// PeerClosed, without the reaper.
+func TestTLSReuseCheckAfterClientKill(t *testing.T) {
+	srv := redistest.StartT(t, redistest.Options{TLS: true})
+	ctx := testCtx(t)
+	c, err := NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 3, MinIdleConns: 3, TLSConfig: srv.TLSConfig, MaxRetries: -1},
+		Config{ReaperInterval: time.Hour, WarmupInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitFor(t, func() bool { return c.Stats().Idle == 3 })
+	if _, err := srv.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if failed := bursts(ctx, c, 3, 3, 0); failed != 0 {
+		t.Fatalf("%d commands failed after CLIENT KILL", failed)
+	}
+	if s := c.Stats(); s.PeerClosed != 3 || s.BrokenClosed != 0 {
+		t.Errorf("after killing 3 idle TLS connections: %+v", s.ConnStats)
 	}
 }

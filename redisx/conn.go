@@ -19,6 +19,10 @@ import (
 // on another connection, as for any connection the server closed.
 var errServerClosed = fmt.Errorf("keepconn/redisx: the server had closed the connection: %w", io.EOF)
 
+// errUnread is what SyscallConn returns for a TLS connection with bytes
+// waiting in the socket while idle.
+var errUnread = errors.New("keepconn/redisx: idle TLS connection holds unread bytes")
+
 // errExpired is what SyscallConn returns, in go-redis's check before
 // reusing an idle connection, for a connection past its idle time or
 // lifetime: go-redis then closes it and takes another.
@@ -119,7 +123,7 @@ func (c *conn) SyscallConn() (syscall.RawConn, error) {
 	case idle > 0 && now-c.lastRead.Load() >= idle:
 		reason = telemetry.ReasonMaxIdleTime
 	default:
-		return c.raw, nil
+		return c.rawForCheck()
 	}
 	if c.peerClosed() { // the server was first: not redisx's decision
 		c.dead.Store(true)
@@ -194,3 +198,30 @@ func (c *conn) peerClosed() bool {
 func (c *conn) idleFor(now, d int64) bool {
 	return c.busy.Load() == 0 && now-c.lastRead.Load() >= d
 }
+
+// rawForCheck is what go-redis's reuse check peeks at. Over plain TCP it
+// is the socket itself. Under TLS the socket holds records, not replies:
+// go-redis would take a post-handshake record for a reply and block
+// reading it (its own TLS connections are not checked at all). So redisx
+// checks the TLS connection's socket itself (the server's FIN or reset,
+// bytes waiting) and hands go-redis a raw connection whose reads see
+// nothing.
+func (c *conn) rawForCheck() (syscall.RawConn, error) {
+	if !c.tls {
+		return c.raw, nil
+	}
+	switch peer, unread := c.probe(); {
+	case peer:
+		c.dead.Store(true)
+		return nil, errServerClosed
+	case unread:
+		return nil, errUnread
+	}
+	return checkedRaw{c.raw}, nil
+}
+
+// checkedRaw is a raw connection already checked: Read reports nothing
+// to read without calling f.
+type checkedRaw struct{ syscall.RawConn }
+
+func (checkedRaw) Read(func(fd uintptr) bool) error { return nil }
