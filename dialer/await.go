@@ -142,20 +142,6 @@ func (c *Conn) startAwait(fd int, reason Reason, report func(Side)) (bool, error
 	return true, err
 }
 
-// dup duplicates the socket's descriptor, reusing the connection's probe.
-func (c *Conn) dup() (int, error) {
-	p := &c.probe
-	p.Shutdown, p.Dup = false, true
-	defer func() { p.Dup = false }()
-	if err := p.Run(c.raw); err != nil {
-		return -1, err
-	}
-	if p.DupFD < 0 {
-		return -1, errors.New("keepconn/dialer: the connection was closed by its peer meanwhile")
-	}
-	return p.DupFD, nil
-}
-
 // await runs in its own goroutine: it writes the Farewell, waits for the
 // peer's FIN, closes the socket and counts the close.
 func (c *Conn) await(fd int, reason Reason, report func(Side)) {
@@ -187,7 +173,7 @@ func (c *Conn) awaitPeer(f *os.File, rc syscall.RawConn) Side {
 	}
 	c.d.awaitTimeouts.Add(1)
 	discardUnread(rc)
-	side := probeClose(&c.probe, rc, 0, c.LocalAddr(), c.RemoteAddr())
+	side := probeClose(&c.probe, rc, 0, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
 	f.Close()
 	return side
 }

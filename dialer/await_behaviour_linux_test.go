@@ -179,3 +179,33 @@ func TestCloseStopsPeerFirstWaits(t *testing.T) {
 		}
 	})
 }
+
+// A peer that never stops sending cannot hold a wait past its deadline.
+func TestAwaitPeerCloseStreamingPeer(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		chunk := make([]byte, 64<<10)
+		startServer(t, quitServerAddr, func(c net.Conn) {
+			for {
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		})
+		d := mustNew(t, Config{AwaitPeerClose: 200 * time.Millisecond})
+		c := dialOrFail(t, d, quitServerAddr)
+		time.Sleep(20 * time.Millisecond) // the stream is flowing
+		done := make(chan Side, 1)
+		go func() { s, _ := c.(*Conn).CloseSide(); done <- s }()
+		select {
+		case s := <-done:
+			if s == SidePassive {
+				t.Fatalf("side %v: the peer never closed", s)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the wait outlived its 200ms deadline against a streaming peer")
+		}
+		if s := d.Stats(); s.AwaitTimeouts != 1 {
+			t.Fatalf("stats %+v, want the wait timed out", s)
+		}
+	})
+}

@@ -34,7 +34,7 @@ func peerClosedState(state uint8) bool {
 // needs the peer to close within the instant between the two system
 // calls. Reading the state once and then closing would count a close
 // active whenever the peer's FIN slipped in before the close.
-func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, local, remote net.Addr) Side {
+func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, lk *sockdiag.Looker, local, remote net.Addr) Side {
 	p.Shutdown = half == 0
 	if err := p.Run(rc); err != nil && p.Peer == sockopt.PeerOpen && !p.ShutDown {
 		return SideActive // the state cannot be read: assume the TIME_WAIT is ours
@@ -49,24 +49,24 @@ func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, local, remote
 	case !p.ShutDown:
 		return SidePassive // shutdown refused: the connection was gone
 	}
-	return sideAfterShutdown(p.State, local, remote)
+	return sideAfterShutdown(p.State, lk, local, remote)
 }
 
 // sideAfterShutdown reads the side from the state right after this
 // side's shutdown, as probeClose explains.
-func sideAfterShutdown(state uint8, local, remote net.Addr) Side {
+func sideAfterShutdown(state uint8, lk *sockdiag.Looker, local, remote net.Addr) Side {
 	switch state {
 	case sockopt.StateLastAck, sockopt.StateCloseWait:
 		return SidePassive
 	case sockopt.StateClose:
-		return timeWaitSide(local, remote)
+		return timeWaitSide(lk, local, remote)
 	}
 	return SideActive
 }
 
 // shutdownSide sends this side's FIN with shutdown and says who closed
 // first, as probeClose explains; for CloseWrite.
-func shutdownSide(rc syscall.RawConn, shutdown func() error, local, remote net.Addr) (Side, error) {
+func shutdownSide(rc syscall.RawConn, shutdown func() error, lk *sockdiag.Looker, local, remote net.Addr) (Side, error) {
 	err := shutdown()
 	state, serr := sockopt.State(rc)
 	switch {
@@ -75,15 +75,20 @@ func shutdownSide(rc syscall.RawConn, shutdown func() error, local, remote net.A
 	case err != nil && state == sockopt.StateClose:
 		return SidePassive, err // shutdown found it closed: the peer reset it
 	}
-	return sideAfterShutdown(state, local, remote), err
+	return sideAfterShutdown(state, lk, local, remote), err
 }
 
 // timeWaitSide asks the kernel whether a TIME_WAIT holds the 4-tuple of a
 // socket that reached CLOSE right after its shutdown: the socket itself is
-// out of the kernel's tables then, so a socket found is the TIME_WAIT.
-func timeWaitSide(local, remote net.Addr) Side {
+// out of the kernel's tables then, so a socket found is the TIME_WAIT. lk,
+// the dialer's, keeps a netlink socket open; nil opens one for the call.
+func timeWaitSide(lk *sockdiag.Looker, local, remote net.Addr) Side {
 	timeWaitLookups.Add(1)
-	_, found, err := sockdiag.Lookup(addrPortOf(local), addrPortOf(remote))
+	lookup := sockdiag.Lookup
+	if lk != nil {
+		lookup = lk.Lookup
+	}
+	_, found, err := lookup(addrPortOf(local), addrPortOf(remote))
 	if err != nil || found {
 		return SideActive
 	}

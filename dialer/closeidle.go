@@ -199,7 +199,7 @@ func closePlain(tc *net.TCPConn) (Side, error) {
 		return SideActive, tc.Close()
 	}
 	var p sockopt.Probe
-	side := probeClose(&p, raw, 0, tc.LocalAddr(), tc.RemoteAddr())
+	side := probeClose(&p, raw, 0, nil, tc.LocalAddr(), tc.RemoteAddr())
 	return side, tc.Close()
 }
 

@@ -88,7 +88,7 @@ func (c *Conn) CloseWrite() error {
 		c.half.Store(uint32(side) + 1)
 		return c.tcpConn.CloseWrite()
 	}
-	side, err := shutdownSide(c.raw, c.tcpConn.CloseWrite, c.LocalAddr(), c.RemoteAddr())
+	side, err := shutdownSide(c.raw, c.tcpConn.CloseWrite, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
 	c.half.Store(uint32(side) + 1)
 	return err
 }
@@ -175,7 +175,7 @@ func (c *Conn) closeFirst() error {
 			return err
 		}
 	}
-	side := probeClose(&c.probe, c.raw, half, c.LocalAddr(), c.RemoteAddr())
+	side := probeClose(&c.probe, c.raw, half, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
 	err := c.tcpConn.Close()
 	c.finish(side, c.reasonOfSide(side), report)
 	return err
@@ -189,27 +189,23 @@ func (c *Conn) reasonOfSide(side Side) Reason {
 	return c.reasonFor(sockopt.StateEstablished)
 }
 
-// tryAwait starts the wait for the peer's FIN when the peer is still
-// open, duplicating the descriptor in the same pass as the probe; unread
-// bytes are discarded first.
+// tryAwait starts the wait for the peer's FIN when the peer has not closed
+// yet, duplicating the descriptor in the same pass as the probe. Unread
+// bytes are left to the wait, which drops them: closing the application's
+// descriptor alone sends nothing, so they cause no reset.
 func (c *Conn) tryAwait(report func(Side)) (bool, error) {
 	p := &c.probe
 	p.Shutdown, p.Dup = false, true
 	err := p.Run(c.raw)
 	p.Dup = false
-	fd := p.DupFD
-	switch {
-	case err != nil && fd < 0:
-		return false, nil
-	case p.Peer == sockopt.PeerData:
-		discardUnread(c.raw)
-		if fd, err = c.dup(); err != nil {
-			return false, nil
-		}
-	case p.Peer != sockopt.PeerOpen:
+	if p.DupFD < 0 {
 		return false, nil
 	}
-	return c.startAwait(fd, c.reasonFor(sockopt.StateEstablished), report)
+	if err != nil || (p.Peer != sockopt.PeerOpen && p.Peer != sockopt.PeerData) {
+		sockopt.CloseFD(p.DupFD)
+		return false, nil
+	}
+	return c.startAwait(p.DupFD, c.reasonFor(sockopt.StateEstablished), report)
 }
 
 // finish counts the close and tells the owner.

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/keepconn/keepconn/internal/sockdiag"
 	"github.com/keepconn/keepconn/internal/telemetry"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -37,6 +38,7 @@ type Dialer struct {
 	counters
 	dests     destinations
 	awaits    awaits
+	looker    sockdiag.Looker // for the rare close whose side needs the kernel's word
 	metrics   metric.Registration
 	closeOnce sync.Once
 	closeErr  error
@@ -279,7 +281,9 @@ func (d *Dialer) wrap(tc *net.TCPConn, claimed bool) *Conn {
 }
 
 // Close releases what the dialer holds in the background: it stops
-// reporting its metrics, ends at once every wait for a peer's FIN
+// reporting its metrics, closes the netlink socket it keeps for the rare
+// close whose side only the kernel's tables can tell, ends at once every
+// wait for a peer's FIN
 // (Config.AwaitPeerClose; those sockets are closed gracefully from this
 // side and counted), and returns when every such socket is closed. The
 // dialer can still dial afterwards; its connections then close at once,
@@ -307,7 +311,9 @@ func (d *Dialer) Shutdown(ctx context.Context) error {
 			d.closeErr = d.metrics.Unregister()
 		}
 	})
-	if err := d.awaits.shutdown(ctx); err != nil {
+	err := d.awaits.shutdown(ctx)
+	d.looker.Close() // later lookups open a socket each
+	if err != nil {
 		return err
 	}
 	return d.closeErr

@@ -49,6 +49,22 @@ func TestLookupFindsEachStateAndTimeWait(t *testing.T) {
 	}
 	other := netip.AddrPortFrom(remote.Addr(), 1)
 	assertLookup(t, local, other, 0, false)
+
+	var l Looker
+	for range 3 { // one socket, reused
+		if state, found, err := l.Lookup(local, remote); err != nil || !found || state != StateTimeWait {
+			t.Fatalf("Looker.Lookup = %d, %v, %v; want TIME_WAIT", state, found, err)
+		}
+		if _, found, err := l.Lookup(local, other); err != nil || found {
+			t.Fatalf("Looker.Lookup of no socket = %v, %v", found, err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := l.Lookup(local, remote); err != nil || !found {
+		t.Fatalf("Lookup after Close = %v, %v; want a socket of its own", found, err)
+	}
 }
 
 func assertLookup(t *testing.T, local, remote netip.AddrPort, want uint8, wantFound bool) {

@@ -38,3 +38,14 @@ func Collect(ctx context.Context, mask StateMask, visit func(Socket)) (Source, e
 func Lookup(local, remote netip.AddrPort) (state uint8, found bool, err error) {
 	return 0, false, errUnsupported
 }
+
+// Looker is Linux-only; elsewhere its Lookup reports errors.ErrUnsupported.
+type Looker struct{}
+
+// Lookup reports errors.ErrUnsupported.
+func (*Looker) Lookup(local, remote netip.AddrPort) (uint8, bool, error) {
+	return 0, false, errUnsupported
+}
+
+// Close does nothing.
+func (*Looker) Close() error { return nil }

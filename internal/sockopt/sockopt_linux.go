@@ -50,7 +50,7 @@ const (
 // one connection: after the first, Run allocates nothing.
 type Probe struct {
 	Shutdown bool // in: send the FIN when the peer is still open
-	Dup      bool // in: duplicate the descriptor when the peer is still open
+	Dup      bool // in: duplicate the descriptor unless the peer closed or reset
 
 	Peer     uint8 // out: PeerOpen, PeerData, PeerEOF or PeerGone
 	State    uint8 // out: the TCP state after the shutdown, if made
@@ -84,18 +84,15 @@ func (p *Probe) run(fd uintptr) {
 		p.Peer = PeerOpen
 	case errno != 0:
 		p.Peer = PeerGone
-		return
 	case n == 0:
 		p.Peer = PeerEOF
-		return
 	default:
 		p.Peer = PeerData
-		return
 	}
-	if p.Dup {
+	if p.Dup && (p.Peer == PeerOpen || p.Peer == PeerData) {
 		p.DupFD, p.Err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
 	}
-	if !p.Shutdown {
+	if !p.Shutdown || p.Peer != PeerOpen {
 		return
 	}
 	p.ShutDown = unix.Shutdown(int(fd), unix.SHUT_WR) == nil
@@ -116,7 +113,7 @@ func (p *Probe) AwaitEOF(rc syscall.RawConn) (eof bool, err error) {
 }
 
 func (p *Probe) readEOF(fd uintptr) bool {
-	for {
+	for range maxDiscardRounds {
 		got, e := discard(int(fd), len(discardBuf))
 		switch {
 		case e == unix.EINTR:
@@ -131,7 +128,12 @@ func (p *Probe) readEOF(fd uintptr) bool {
 			return true
 		}
 	}
+	return false // a peer that keeps sending: let the poller check the deadline
 }
+
+// maxDiscardRounds bounds the bytes one wake-up drops (1 MiB), so a peer
+// that never stops sending cannot keep a wait past its deadline.
+const maxDiscardRounds = 16
 
 // Queues returns the bytes waiting in the receive queue (unread) and in the
 // send queue (unsent or unacknowledged).
@@ -221,7 +223,7 @@ func discard(fd, n int) (int, error) {
 func AwaitEOF(rc syscall.RawConn) (eof bool, err error) {
 	var serr error
 	err = rc.Read(func(fd uintptr) bool {
-		for {
+		for range maxDiscardRounds {
 			got, e := discard(int(fd), len(discardBuf))
 			switch {
 			case e == unix.EINTR:
@@ -236,6 +238,7 @@ func AwaitEOF(rc syscall.RawConn) (eof bool, err error) {
 				return true
 			}
 		}
+		return false
 	})
 	if err != nil {
 		return false, err
