@@ -136,6 +136,9 @@ func TestClientKillIsPeerClosed(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(tc.wait)
+			if s := c.Stats(); tc.reaper < time.Second && (s.Open != 0 || s.Idle != 0 || s.Reaped != 5) {
+				t.Errorf("reaped, before go-redis drops them: Open %d, Idle %d, Reaped %d; want 0, 0, 5", s.Open, s.Idle, s.Reaped)
+			}
 			if failed := bursts(ctx, c, 3, 5, 0); failed != 0 {
 				t.Fatalf("%d commands failed after CLIENT KILL", failed)
 			}

@@ -34,7 +34,9 @@
 //     to its AwaitPeerClose, DefaultAwaitPeerClose) for the server to
 //     close first, so the TIME_WAIT lands on the server, where it blocks
 //     nothing. Over plain TCP the dialer writes it (dialer.Config.Farewell);
-//     over TLS redisx writes it through the TLS connection.
+//     over TLS redisx writes it through the TLS connection. (A Sentinel of
+//     Redis 7.0 refuses QUIT: a failover client's closes of its sentinel
+//     connections wait the whole AwaitPeerClose and stay active.)
 //   - A reaper that closes, every Config.ReaperInterval, the idle
 //     connections the server closed (its timeout, CLIENT KILL, a restart),
 //     so none waits in CLOSE_WAIT for longer than an interval. go-redis

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -66,5 +67,19 @@ func TestClusterFormed(t *testing.T) {
 	}
 	if slots, _ := r.([]any); len(slots) != 3 {
 		t.Fatalf("CLUSTER SLOTS has %d ranges, want 3", len(slots))
+	}
+}
+
+func TestSentinelNamesMaster(t *testing.T) {
+	m := StartT(t, Options{})
+	s := StartSentinelT(t, m, "keepconn")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := s.Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "keepconn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr, _ := r.([]any); len(addr) != 2 || addr[1] != strconv.Itoa(m.Port) {
+		t.Fatalf("sentinel names %v, want port %d", r, m.Port)
 	}
 }

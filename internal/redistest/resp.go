@@ -21,8 +21,8 @@ func (e RedisError) Error() string { return string(e) }
 // Do sends one command on a connection of its own and returns the reply:
 // a string (simple or bulk), an int64, nil, or a []any; an error reply is
 // a RedisError. It then sends QUIT and reads until the server closes, so
-// the server closes first and the TIME_WAIT stays on the server side.
-// The connection counts in the server's total_connections_received.
+// the server closes first and the TIME_WAIT stays on the server side (a
+// sentinel refuses QUIT: there this side closes). The connection counts in the server's total_connections_received.
 func (s *Server) Do(ctx context.Context, args ...string) (any, error) {
 	c, err := s.dial(ctx)
 	if err != nil {
@@ -43,7 +43,9 @@ func (s *Server) Do(ctx context.Context, args ...string) (any, error) {
 		return nil, err
 	}
 	c.Write(encode([]string{"QUIT"}))
-	io.Copy(io.Discard, r) // +OK, then the server's FIN
+	if ok, _ := readReply(r); ok == "OK" {
+		io.Copy(io.Discard, r) // the server's FIN
+	} // else (a sentinel refuses QUIT) this side closes
 	return reply, err
 }
 

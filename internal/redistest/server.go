@@ -53,7 +53,8 @@ type Options struct {
 	// `CONFIG ""`} to refuse CONFIG as managed services do.
 	Settings map[string]string
 
-	cluster bool
+	cluster  bool
+	sentinel bool
 }
 
 // Server is a running redis-server. Stop it when done.
@@ -173,6 +174,9 @@ func (s *Server) args(opts Options) ([]string, error) {
 	path := filepath.Join(s.Dir, "redis.conf")
 	if err := os.WriteFile(path, []byte(conf.String()), 0o600); err != nil {
 		return nil, err
+	}
+	if opts.sentinel {
+		return []string{path, "--sentinel"}, nil
 	}
 	return []string{path}, nil
 }
