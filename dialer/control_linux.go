@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"unsafe"
 
 	"github.com/keepconn/keepconn/internal/sockopt"
 	"golang.org/x/sys/unix"
@@ -21,11 +22,40 @@ func (d *Dialer) controlFunc() func(context.Context, string, string, syscall.Raw
 }
 
 func (d *Dialer) control(ctx context.Context, network, address string, rc syscall.RawConn) error {
+	if p := planFrom(ctx); p != nil {
+		return p.control(ctx, network, address, rc)
+	}
 	var err error
 	if cerr := rc.Control(func(fd uintptr) { err = d.prepare(ctx, int(fd), network, address) }); cerr != nil {
 		return cerr
 	}
 	return err
+}
+
+// ctlOp is the control function of one family's attempts of a dial: they
+// run one after the other (a Happy Eyeballs race runs the two families at
+// once, each with its own ctlOp), so one function value serves every
+// attempt and retry of the family.
+type ctlOp struct {
+	d                *Dialer
+	ctx              context.Context
+	network, address string
+	err              error
+	fn               func(uintptr)
+}
+
+func (o *ctlOp) run(fd uintptr) { o.err = o.d.prepare(o.ctx, int(fd), o.network, o.address) }
+
+func (p *dialPlan) control(ctx context.Context, network, address string, rc syscall.RawConn) error {
+	o := &p.ops[familyIndex(network)]
+	if o.fn == nil {
+		o.d, o.fn = p.d, o.run
+	}
+	o.ctx, o.network, o.address, o.err = ctx, network, address, nil
+	if err := rc.Control(o.fn); err != nil {
+		return err
+	}
+	return o.err
 }
 
 // prepare sets the socket options and binds the source, if any.
@@ -65,7 +95,7 @@ func (p *dialPlan) bind(fd int, network, address string) error {
 		if err := sockopt.SetBindNoPort(fd); err != nil {
 			return fmt.Errorf("keepconn/dialer: IP_BIND_ADDRESS_NO_PORT: %w", err)
 		}
-		return bindErr(unix.Bind(fd, sockaddr(network, src, 0)), src)
+		return bindErr(bindRaw(fd, network, src, 0), src)
 	}
 	return p.bindPort(fd, network, f, src)
 }
@@ -80,7 +110,7 @@ func (p *dialPlan) bindPort(fd int, network string, f *familyPlan, src sockSourc
 			return fmt.Errorf("keepconn/dialer: every port of Config.PortRange %d-%d is in use: %w",
 				p.d.cfg.PortRange.Low, p.d.cfg.PortRange.High, syscall.EADDRNOTAVAIL)
 		}
-		err := unix.Bind(fd, sockaddr(network, src, port))
+		err := bindRaw(fd, network, src, port)
 		if err == nil {
 			return nil
 		}
@@ -101,20 +131,33 @@ func bindErr(err error, src sockSource) error {
 		ErrSourceUnavailable, src.addr, err)
 }
 
-// sockaddr builds the bind address; a zero src is the wildcard address.
-func sockaddr(network string, src sockSource, port uint16) unix.Sockaddr {
+// bindRaw binds fd to src and port (a zero src is the wildcard address)
+// with the sockaddr on the stack: unix.Bind would allocate one per dial.
+func bindRaw(fd int, network string, src sockSource, port uint16) error {
+	var ptr unsafe.Pointer
+	var n uintptr
+	var sa4 unix.RawSockaddrInet4
+	var sa6 unix.RawSockaddrInet6
+	pb := (*[2]byte)(unsafe.Pointer(&sa4.Port))
 	if network == "tcp6" {
-		sa := &unix.SockaddrInet6{Port: int(port), ZoneId: src.zone}
+		sa6.Family, sa6.Scope_id = unix.AF_INET6, src.zone
 		if src.addr.IsValid() {
-			sa.Addr = src.addr.As16()
+			sa6.Addr = src.addr.As16()
 		}
-		return sa
+		pb = (*[2]byte)(unsafe.Pointer(&sa6.Port))
+		ptr, n = unsafe.Pointer(&sa6), unsafe.Sizeof(sa6)
+	} else {
+		sa4.Family = unix.AF_INET
+		if src.addr.IsValid() {
+			sa4.Addr = src.addr.As4()
+		}
+		ptr, n = unsafe.Pointer(&sa4), unsafe.Sizeof(sa4)
 	}
-	sa := &unix.SockaddrInet4{Port: int(port)}
-	if src.addr.IsValid() {
-		sa.Addr = src.addr.As4()
+	pb[0], pb[1] = byte(port>>8), byte(port) // network byte order
+	if _, _, errno := unix.Syscall(unix.SYS_BIND, uintptr(fd), uintptr(ptr), n); errno != 0 {
+		return errno
 	}
-	return sa
+	return nil
 }
 
 // localPortRangeSupported reports whether the kernel knows

@@ -36,3 +36,6 @@ func checkPlatform(c *Config) error {
 	}
 	return nil
 }
+
+// ctlOp is unused outside Linux: there is no control function.
+type ctlOp struct{}

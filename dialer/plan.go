@@ -17,7 +17,8 @@ type dialPlan struct {
 	srcStart  int // round-robin starting source of this dial
 	portStart int // random offset into the port range (explicit binds)
 	fam       [2]familyPlan
-	noPort    bool // a connect or explicit bind found no port: exhaustion
+	ops       [2]ctlOp // the control function of each family (control_linux.go)
+	noPort    bool     // a connect or explicit bind found no port: exhaustion
 }
 
 // familyPlan is the progress of a plan through one family's sources.
