@@ -42,6 +42,7 @@ func serve(t testing.TB, ln net.Listener) *lineServer {
 }
 
 func (s *lineServer) addr() string { return s.ln.Addr().String() }
+func (s *lineServer) port() int    { return s.ln.Addr().(*net.TCPAddr).Port }
 
 func (s *lineServer) accept() {
 	defer s.wg.Done()

@@ -40,6 +40,9 @@ func TestMetrics(t *testing.T) {
 				if v, _ := dp.Attributes.Value("db.client.connection.pool.name"); v.AsString() != "cache" {
 					t.Errorf("%s without the pool name: %v", m.Name, dp.Attributes)
 				}
+				if v, _ := dp.Attributes.Value("server.port"); v.AsInt64() != int64(srv.port()) {
+					t.Errorf("%s without the server port %d: %v", m.Name, srv.port(), dp.Attributes)
+				}
 				points[m.Name+label(dp.Attributes)] += dp.Value
 			}
 		}
@@ -50,6 +53,8 @@ func TestMetrics(t *testing.T) {
 		"db.client.connection.count{idle}":            1,
 		"db.client.connection.count{used}":            0,
 		"db.client.connection.max":                    3,
+		"db.client.connection.idle.max":               1,
+		"db.client.connection.idle.min":               0,
 		"db.client.connection.create_time":            3,
 		"keepconn.pool.acquisitions{false}":           3,
 		"keepconn.connection.open":                    1,
@@ -100,7 +105,7 @@ func TestMetricsNoDoubleCount(t *testing.T) {
 // label renders the attributes a test cares about, in a fixed order.
 func label(set attribute.Set) string {
 	var parts []string
-	for _, k := range []attribute.Key{"keepconn.close.reason", "keepconn.close.side", "db.client.connection.state", pool.AttrReused} {
+	for _, k := range []attribute.Key{"keepconn.close.reason", "keepconn.close.side", "db.client.connection.state", "keepconn.pool.reused"} {
 		if v, ok := set.Value(k); ok {
 			parts = append(parts, v.Emit())
 		}

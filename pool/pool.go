@@ -51,7 +51,7 @@ type Pool struct {
 	maintDone chan struct{}
 	closeOnce sync.Once
 	metrics   metric.Registration
-	inst      *instruments
+	inst      *telemetry.PoolInstruments
 }
 
 type counters struct {
