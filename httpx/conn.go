@@ -29,7 +29,8 @@ type conn struct {
 	expired  atomic.Bool  // older than its lifetime
 	h2       atomic.Bool  // speaks HTTP/2: requests share it
 	closed   atomic.Bool
-	lifetime *time.Timer // nil without MaxConnLifetime
+	lifetime *time.Timer   // nil without MaxConnLifetime
+	life     time.Duration // its lifetime, jitter included
 }
 
 // Marks: reason+1 in the low byte; strong marks are kept whatever the
@@ -47,6 +48,7 @@ func newConn(t *Transport, h *hostStats, nc net.Conn) *conn {
 		if j := t.cfg.MaxConnLifetimeJitter; j > 0 {
 			life = addSat(life, rand.N(j))
 		}
+		c.life = life
 		c.lifetime = time.AfterFunc(life, c.expire)
 	}
 	return c
@@ -109,18 +111,26 @@ func (c *conn) expire() {
 // closed is looked at again.
 const expiredRecheck = 100 * time.Millisecond
 
+// limboGrace is how long past its deadline a connection that never served
+// is left alone: net/http may not have handed it to the request it was
+// dialed for yet (a busy machine can delay that), and closing it then
+// would fail that request.
+const limboGrace = time.Second
+
 // closeExpired closes an expired idle connection unless a request may be
-// about to get it from net/http (a request waits at the host's cap, or a
+// about to get it from net/http (a request waits at the host's cap, a
 // dial is in flight, whose request takes whichever connection comes
-// first): closing it under that request would fail it. Such a connection
+// first, or the connection never served and is young: see limboGrace):
+// closing it under that request would fail it. Such a connection
 // is then either handed to that request, which asks the server to close
 // it ("Connection: close"), or looked at again after expiredRecheck.
 func (c *conn) closeExpired() {
-	if c.h.waiters.Load() == 0 && c.h.dialing.Load() == 0 {
+	limbo := c.served.Load() == 0 && time.Since(c.born) < addSat(c.life, limboGrace)
+	if !limbo && c.h.waiters.Load() == 0 && c.h.dialing.Load() == 0 {
 		c.closeAs(telemetry.ReasonMaxLifetime)
 		return
 	}
-	c.lifetime.Reset(expiredRecheck)
+	time.AfterFunc(expiredRecheck, c.expire) // expire returns once it is closed
 }
 
 // markReason records why the Transport expects this connection to close.

@@ -12,3 +12,13 @@ func (t *Transport) SetHostForgetAfter(d time.Duration) {
 
 // ConnectTimeout is the connect timeout the Transport applies, for tests.
 func (t *Transport) ConnectTimeout() time.Duration { return t.cfg.ConnectTimeout }
+
+// Waiters is the number of requests waiting at a host's cap now.
+func (t *Transport) Waiters() int64 {
+	hosts, _ := t.hosts.all(t)
+	var n int64
+	for _, h := range hosts {
+		n += h.waiters.Load()
+	}
+	return n
+}

@@ -116,7 +116,8 @@ func TestWaitAtPerHostCap(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(100 * time.Millisecond) // the waiters wait at the cap
+	waitWaiters(t, tr, waiters)
+	time.Sleep(100 * time.Millisecond)
 	close(release)
 	wg.Wait()
 	s := tr.Stats()
@@ -126,6 +127,18 @@ func TestWaitAtPerHostCap(t *testing.T) {
 	}
 	if s.MaxConnsPerHost != 1 {
 		t.Fatalf("MaxConnsPerHost = %d", s.MaxConnsPerHost)
+	}
+}
+
+// waitWaiters waits (bounded) until n requests wait at the cap.
+func waitWaiters(t *testing.T, tr *httpx.Transport, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for tr.Waiters() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests wait at the cap, want %d", tr.Waiters(), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

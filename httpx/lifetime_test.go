@@ -18,6 +18,7 @@ import (
 func TestLifetimeHandsExpiredConnWithConnectionClose(t *testing.T) {
 	var closeAsked atomic.Int64
 	started := make(chan struct{}, 1)
+	release := make(chan struct{})
 	ts := startServer(t, "127.0.0.1:0", 0, func(s *http.Server) {
 		s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Close {
@@ -25,7 +26,7 @@ func TestLifetimeHandsExpiredConnWithConnectionClose(t *testing.T) {
 			}
 			if r.URL.Query().Get("slow") != "" {
 				started <- struct{}{}
-				time.Sleep(200 * time.Millisecond)
+				<-release
 			}
 		})
 	})
@@ -45,6 +46,9 @@ func TestLifetimeHandsExpiredConnWithConnectionClose(t *testing.T) {
 			errs.Add(1)
 		}
 	})
+	waitWaiters(t, tr, 1)
+	time.Sleep(100 * time.Millisecond) // past the connection's deadline
+	close(release)
 	wg.Wait()
 	s := waitOpen(t, tr, 0)
 	if errs.Load() != 0 || s.Retries != 0 || s.Opened != 1 || s.MaxLifetimeClosed != 1 || s.WaitCount != 1 || closeAsked.Load() != 1 {

@@ -101,8 +101,10 @@ func TestRetryWithFailedDialCounted(t *testing.T) {
 // connection as it was: it serves the next requests and, closed by
 // CloseIdleConnections, counts as Closed, not broken.
 func TestHTTP2FailedStreamDoesNotBreakConn(t *testing.T) {
+	arrived := make(chan struct{}, 1)
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("slow") != "" {
+			arrived <- struct{}{}
 			select {
 			case <-r.Context().Done():
 			case <-time.After(5 * time.Second):
@@ -121,8 +123,9 @@ func TestHTTP2FailedStreamDoesNotBreakConn(t *testing.T) {
 	if err := get(context.Background(), client, ts.URL, true); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() { <-arrived; cancel() }() // the stream is open at the server
 	if err := get(ctx, client, ts.URL+"/?slow=1", true); err == nil {
 		t.Fatal("the slow request did not fail")
 	}

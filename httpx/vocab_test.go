@@ -223,7 +223,7 @@ func readRequest(br *bufio.Reader) error {
 // known only when the server's FIN arrives, after Close returned: the
 // Transport counts the close then, as the dialer reports it.
 func TestCloseCountedWhenTheDialerReports(t *testing.T) {
-	ts := startServer(t, "127.0.0.1:0", 64, func(s *http.Server) { s.IdleTimeout = 300 * time.Millisecond })
+	ts := startServer(t, "127.0.0.1:0", 64, func(s *http.Server) { s.IdleTimeout = time.Second })
 	tr := httpx.MustNew(httpx.Config{DialerConfig: &dialer.Config{AwaitPeerClose: 5 * time.Second}})
 	defer tr.Close()
 	if err := get(context.Background(), &http.Client{Transport: tr}, ts.URL, true); err != nil {
