@@ -63,8 +63,15 @@ type Config struct {
 	// used: once it is older, its next request is sent with
 	// "Connection: close" (the server then closes it, and keeps the
 	// TIME_WAIT), and an idle connection is closed at its deadline. Useful
-	// to rebalance behind load balancers. Zero means no lifetime;
-	// negative is an error. Closes are counted as MaxLifetimeClosed.
+	// to rebalance behind load balancers. An idle connection is not closed
+	// while a request waits at the host's cap or a dial is in flight (one
+	// of those requests will take it), nor in the second after its
+	// deadline if it never served. A request that takes an idle
+	// connection from net/http's pool at the very moment it is closed
+	// fails before writing anything, and net/http sends it again when its
+	// body can be replayed, as after a server's close. Zero means no
+	// lifetime; negative is an error. Closes are counted as
+	// MaxLifetimeClosed.
 	MaxConnLifetime time.Duration
 	// MaxConnLifetimeJitter adds to each connection's lifetime a random
 	// part in [0, MaxConnLifetimeJitter), so connections opened together
