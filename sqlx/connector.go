@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"github.com/keepconn/keepconn/internal/telemetry"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -62,7 +63,7 @@ type Connector struct {
 
 	acquisitions, reused atomic.Int64
 	using, peakUsing     atomic.Int64
-	createTime           atomic.Pointer[createRecorder]
+	createTime           atomic.Pointer[telemetry.PoolInstruments] // records each Connect's duration, once metrics are on
 
 	discover atomic.Bool // the next Connect reads the server's idle timeout
 	server   serverTimeout
@@ -110,7 +111,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		return nil, ErrUntracked
 	}
 	if r := c.createTime.Load(); r != nil {
-		r.record(ctx, time.Since(start))
+		r.RecordCreate(ctx, time.Since(start))
 	}
 	c.discoverOn(ctx, dc)
 	w := newConn(dc, c, sock, c.deadline())

@@ -86,8 +86,9 @@
 // password): db.client.connection.count{db.client.connection.state},
 // db.client.connection.max, db.client.connection.idle.max,
 // db.client.connection.idle.min, db.client.connection.create_time (a
-// histogram of Connect times), keepconn.db.connection.waits and
-// keepconn.db.connection.wait.duration (database/sql gives only totals),
+// histogram of Connect times), db.client.connection.timeouts,
+// keepconn.pool.waits and keepconn.pool.wait.duration (database/sql gives
+// only totals), keepconn.pool.acquisitions{keepconn.pool.reused},
 // and keepconn's churn counters keepconn.connection.opened,
 // keepconn.connection.closed{keepconn.close.reason, keepconn.close.side},
 // keepconn.connection.dial_errors and keepconn.connection.open.

@@ -37,8 +37,8 @@ func TestMetrics(t *testing.T) {
 	}
 	want := map[string]int64{
 		telemetry.DBConnMax:                     8,
-		sqlx.MetricIdleMax:                      2,
-		sqlx.MetricIdleMin:                      1,
+		telemetry.DBConnIdleMax:                 2,
+		telemetry.DBConnIdleMin:                 1,
 		telemetry.ConnOpened:                    s.Opened,
 		telemetry.ConnClosed + "/max_idle":      s.MaxIdleClosed,
 		telemetry.DBConnCount + "/idle":         s.Idle,

@@ -196,7 +196,8 @@ func (w *Watcher) Stats() Stats {
 
 func (w *Watcher) registerMetrics() metric.Registration {
 	meter := telemetry.Meter(w.cfg.MeterProvider)
-	in, err := newInstruments(meter, w.cfg.Name)
+	base := poolAttrs(w.cfg.Name, ServerInfo{})
+	in, err := telemetry.NewPoolInstruments(meter, base...)
 	var closed metric.Int64ObservableCounter
 	if err == nil {
 		closed, err = meter.Int64ObservableCounter(MetricDBStatsClosed, metric.WithUnit("{connection}"),
@@ -208,16 +209,16 @@ func (w *Watcher) registerMetrics() metric.Registration {
 	}
 	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := w.Stats()
-		in.observePool(o, s, 0)
+		in.ObserveUsage(o, s.PoolStats, limits(s, 0))
 		for _, rc := range []struct {
 			r telemetry.Reason
 			n int64
 		}{{telemetry.ReasonMaxIdle, s.MaxIdleClosed}, {telemetry.ReasonMaxIdleTime, s.MaxIdleTimeClosed}, {telemetry.ReasonMaxLifetime, s.MaxLifetimeClosed}} {
-			o.ObserveInt64(closed, rc.n, metric.WithAttributes(append(append([]attribute.KeyValue(nil), in.base...),
+			o.ObserveInt64(closed, rc.n, metric.WithAttributes(append(append([]attribute.KeyValue(nil), base...),
 				attribute.String(telemetry.AttrReason, rc.r.String()))...))
 		}
 		return nil
-	}, append(in.observables(), closed)...)
+	}, append(in.UsageObservables(), closed)...)
 	if err != nil {
 		otel.Handle(err)
 		return nil

@@ -199,8 +199,8 @@ func checkTimeWait(t *testing.T, s *service, f families, c dialer.Census) {
 			t.Errorf("keepconn_port_budget_utilization_ratio{%s} = %+v, want one value in (0, 1]", d, u)
 		}
 	}
-	if total := f.sum("keepconn_tcp_time_wait_total", nil); total < sum {
-		t.Errorf("keepconn_tcp_time_wait_total = %v, below the %v towards the servers alone", total, sum)
+	if total := f.sum("keepconn_tcp_time_wait_namespace", nil); total < sum {
+		t.Errorf("keepconn_tcp_time_wait_namespace = %v, below the %v towards the servers alone", total, sum)
 	}
 }
 

@@ -25,14 +25,9 @@ var (
 
 // exportedBy names the series that only some clients export, and which:
 // absent from a scrape where that client did not run, they are logged, not
-// failed. The rules use db_client_connection_idle_max with a fallback
-// (an `or`) for pools that do not export their idle cap (pool does not
-// yet).
-var exportedBy = map[string]string{
-	"db_client_connection_idle_max":                      "sqlx",
-	"keepconn_db_connection_waits_total":                 "sqlx",
-	"keepconn_db_connection_wait_duration_seconds_total": "sqlx",
-}
+// failed. Every pool exports the same names (package telemetry's
+// PoolInstruments), so none is listed now.
+var exportedBy = map[string]string{}
 
 // scrapeLabels are added by Prometheus when it scrapes, or by the
 // histogram's exposition, not by the exporter's attributes.

@@ -100,14 +100,25 @@ func (pi *PoolInstruments) prepare() {
 
 // Observables lists the observable instruments, for meter.RegisterCallback.
 func (pi *PoolInstruments) Observables() []metric.Observable {
-	return append(pi.churn.Observables(), pi.count, pi.max, pi.idleMax, pi.idleMin,
-		pi.timeouts, pi.waits, pi.waitTime, pi.acquisitions)
+	return append(pi.churn.Observables(), pi.UsageObservables()...)
+}
+
+// UsageObservables lists the instruments ObserveUsage reports.
+func (pi *PoolInstruments) UsageObservables() []metric.Observable {
+	return []metric.Observable{pi.count, pi.max, pi.idleMax, pi.idleMin,
+		pi.timeouts, pi.waits, pi.waitTime, pi.acquisitions}
 }
 
 // Observe reports one snapshot: c for the churn instruments (it carries
 // the closes by reason and side together), s and lim for the rest.
 func (pi *PoolInstruments) Observe(o metric.Observer, c Churn, s keepconn.PoolStats, lim PoolLimits) {
 	pi.churn.Observe(o, c, pi.base...)
+	pi.ObserveUsage(o, s, lim)
+}
+
+// ObserveUsage reports all but the churn instruments: for a pool that
+// sees no dials or closes of its own (a watched *sql.DB).
+func (pi *PoolInstruments) ObserveUsage(o metric.Observer, s keepconn.PoolStats, lim PoolLimits) {
 	o.ObserveInt64(pi.count, s.Idle, pi.idle)
 	o.ObserveInt64(pi.count, s.InUse, pi.used)
 	if lim.MaxOpen > 0 {
