@@ -44,6 +44,10 @@ func BenchmarkDial(b *testing.B) {
 }
 
 func benchDial(b *testing.B, ctx context.Context, dial dialFunc, addr string) {
+	lookups := timeWaitLookups.Load()
+	defer func() {
+		b.ReportMetric(float64(timeWaitLookups.Load()-lookups)/float64(b.N), "lookups/op")
+	}()
 	b.ReportAllocs()
 	for b.Loop() {
 		c, err := dial(ctx, "tcp", addr)
