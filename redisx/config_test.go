@@ -59,8 +59,18 @@ func TestExtremeSettingsWork(t *testing.T) {
 	defer c.Close()
 	m := c.h.m
 	for range 100 {
-		if e := m.expiry(m.now()); e < 0 {
-			t.Fatalf("expiry %d overflowed", e)
+		if now, e := m.now(), m.expiry(m.now()); e != 0 && e < now {
+			t.Fatalf("expiry %d before now %d: overflowed", e, now)
+		}
+	}
+	h, err := NewClient(&redis.Options{Addr: "127.0.0.1:1", ConnMaxLifetime: time.Hour, ConnMaxLifetimeJitter: 6 * time.Minute}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for range 1000 {
+		if life := time.Duration(h.h.m.expiry(0)); life < 54*time.Minute || life > 66*time.Minute {
+			t.Fatalf("lifetime %v outside 1h ± 6min", life)
 		}
 	}
 	if tu := c.Tuning(); tu.ConnMaxIdleTime <= 0 || tu.ConnMaxLifetimeJitter != math.MaxInt64 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -81,6 +82,13 @@ func newMonitor(cfg Config, f poolFields, tlsConf *tls.Config, name string) (*mo
 	if cfg.PoolName != "" {
 		m.poolName = cfg.PoolName
 	}
+	m.applyTuning(f)
+	m.registerMetrics() // before go-redis can dial (MinIdleConns kept as given)
+	return m, nil
+}
+
+// applyTuning sets go-redis's pool fields and the limits redisx enforces.
+func (m *monitor) applyTuning(f poolFields) {
 	m.userIdle = goRedisIdleTime(*f.idleTime)
 	t := f.apply(&m.cfg)
 	m.tuning = t
@@ -88,28 +96,35 @@ func newMonitor(cfg Config, f poolFields, tlsConf *tls.Config, name string) (*mo
 	m.lifetime, m.jitter = int64(t.ConnMaxLifetime), int64(t.ConnMaxLifetimeJitter)
 	m.unexplainedReason = telemetry.ReasonClosed
 	if t.MaxIdleConns > 0 && t.MaxIdleConns < t.PoolSize {
+		// A close with no other evidence is go-redis returning a
+		// connection to a full idle list.
 		m.unexplainedReason = telemetry.ReasonMaxIdle
 	}
-	m.registerMetrics() // before go-redis can dial (MinIdleConns kept as given)
-	return m, nil
 }
 
 // now is monotonic nanoseconds since the monitor started.
 func (m *monitor) now() int64 { return int64(time.Since(m.start)) }
 
 // expiry is when a connection dialed now reaches its lifetime, jittered
-// uniformly in ±jitter; 0 means never. It saturates instead of
-// overflowing.
+// uniformly in ±jitter (jitter ≤ lifetime); 0 means never. It saturates
+// instead of overflowing.
 func (m *monitor) expiry(now int64) int64 {
 	if m.lifetime <= 0 {
 		return 0
 	}
 	life := m.lifetime
 	if m.jitter > 0 {
-		life += rand.Int64N(2*min(m.jitter, (1<<62)-1)+1) - m.jitter
+		off := rand.Int64N(m.jitter) + 1 // 1…jitter, no overflow
+		if rand.IntN(2) == 0 {
+			life -= off
+		} else if life > math.MaxInt64-off {
+			return 0 // beyond any process's life
+		} else {
+			life += off
+		}
 	}
-	if life > (1<<63-1)-now {
-		return 0 // beyond any process's life
+	if life > math.MaxInt64-now {
+		return 0
 	}
 	return now + max(life, 1)
 }

@@ -75,7 +75,7 @@ func TestServerTimeoutGaps(t *testing.T) {
 	}
 	close(stop)
 	s := c.Stats()
-	if lw := <-longest; lw > reaper+150*time.Millisecond {
+	if lw := <-longest; lw > reaper+250*time.Millisecond { // scheduling slack on a loaded machine
 		t.Errorf("a connection sat in CLOSE_WAIT for %v, reaper interval %v", lw, reaper)
 	}
 	if tu := c.Tuning(); tu.ServerTimeout != 2*time.Second || tu.ConnMaxIdleTime != time.Second {

@@ -181,18 +181,32 @@ func (s *Server) args(opts Options) ([]string, error) {
 	return []string{path}, nil
 }
 
-// waitReady waits until the server answers PING.
+// waitReady waits until the server answers, and checks that the one
+// answering is this process (its INFO process_id): another test binary's
+// server can hold the port while this one fails to listen on it.
 func (s *Server) waitReady(ctx context.Context) error {
+	// First the log line written once the port is bound ("Running
+	// mode=standalone, port=…"), so that no probe reaches a server of
+	// another test binary that holds the port while this one fails.
+	for !strings.Contains(s.Log(), "Running mode=") {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("keepconn/redistest: %s: no \"Running mode\" in the log (%w)", s.Addr(), ctx.Err())
+		case <-s.exited:
+			return fmt.Errorf("keepconn/redistest: redis-server exited before listening on %s", s.Addr())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
-		r, err := s.Do(rctx, "PING")
+		pid, err := s.Info(rctx, "process_id")
 		cancel()
-		if err == nil && r == "PONG" {
+		if err == nil && pid == int64(s.cmd.Process.Pid) {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("keepconn/redistest: %s not answering PING: %v (%w)", s.Addr(), err, ctx.Err())
+			return fmt.Errorf("keepconn/redistest: %s not answering as process %d: %v (%w)", s.Addr(), s.cmd.Process.Pid, err, ctx.Err())
 		case <-s.exited:
 			return fmt.Errorf("keepconn/redistest: redis-server exited before answering on %s", s.Addr())
 		case <-time.After(20 * time.Millisecond):
