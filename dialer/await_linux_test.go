@@ -49,8 +49,8 @@ func TestAwaitPeerCloseMovesTimeWaitToServer(t *testing.T) {
 					t.Fatal(err)
 				}
 				clientTW := census.ByPeer[netip.MustParseAddrPort(quitServerAddr)]
-				t.Logf("AwaitPeerClose %v: %d connections, %d TIME_WAIT on the client (%.1f %%), %d in the namespace; stats %+v",
-					tc.await, n, clientTW, 100*float64(clientTW)/n, census.Total, s)
+				t.Logf("AwaitPeerClose %v: %d connections, %d TIME_WAIT on the client (%.1f %%), %d in the namespace, %d kernel lookups; stats %+v",
+					tc.await, n, clientTW, 100*float64(clientTW)/n, census.Total, timeWaitLookups.Load(), s)
 				if s.Opened != n || s.TotalClosed() != n || s.Open != 0 || s.AwaitingClose != 0 {
 					t.Fatalf("stats %+v, want %d opened and closed", s, n)
 				}

@@ -29,11 +29,13 @@ func peerClosedState(state uint8) bool {
 // reset: passive. Otherwise this side's FIN is sent by shutdown and the
 // state read right after: FIN_WAIT or CLOSING means it went first
 // (TIME_WAIT here); LAST_ACK means the peer's FIN arrived between the
-// peek and the shutdown (no TIME_WAIT here). CLOSE can mean either, so the
-// kernel is asked whether a TIME_WAIT holds the 4-tuple; it is rare, as it
-// needs the peer to close within the instant between the two system
-// calls. Reading the state once and then closing would count a close
-// active whenever the peer's FIN slipped in before the close.
+// peek and the shutdown (no TIME_WAIT here). CLOSE, reached when the
+// round trip is shorter than the shutdown itself (loopback), can mean
+// either. A FIN received while established puts the socket in delayed-ACK
+// ping-pong mode, so CLOSE without that mode (TCP_QUICKACK reads 1) means
+// this FIN went first (unless SO_ERROR tells a reset); with it, the kernel
+// is asked whether a TIME_WAIT holds the 4-tuple. Reading the state once and then closing would count
+// a close active whenever the peer's FIN slipped in before the close.
 func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, lk *sockdiag.Looker, local, remote net.Addr) Side {
 	p.Shutdown = half == 0
 	if err := p.Run(rc); err != nil && p.Peer == sockopt.PeerOpen && !p.ShutDown {
@@ -48,6 +50,12 @@ func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, lk *sockdiag.
 		return SidePassive
 	case !p.ShutDown:
 		return SidePassive // shutdown refused: the connection was gone
+	}
+	switch {
+	case p.State == sockopt.StateClose && p.Reset:
+		return SidePassive // reset by the peer: no TIME_WAIT
+	case p.State == sockopt.StateClose && p.QuickAck:
+		return SideActive
 	}
 	return sideAfterShutdown(p.State, lk, local, remote)
 }

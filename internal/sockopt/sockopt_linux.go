@@ -55,8 +55,17 @@ type Probe struct {
 	Peer     uint8 // out: PeerOpen, PeerData, PeerEOF or PeerGone
 	State    uint8 // out: the TCP state after the shutdown, if made
 	ShutDown bool  // out: the shutdown was made and succeeded
-	DupFD    int   // out: the duplicate (close-on-exec), or -1
-	Err      error // out: a failure to read the state or to duplicate
+	// QuickAck (out), read when State is CLOSE, is TCP_QUICKACK: true when
+	// the socket is not in delayed-ACK ping-pong mode. A FIN received in
+	// ESTABLISHED always enters that mode, so a socket that reached CLOSE
+	// right after its shutdown without it, and without a reset (Reset),
+	// had sent its FIN first.
+	QuickAck bool
+	// Reset (out), read when State is CLOSE: SO_ERROR was set, the peer
+	// reset the connection.
+	Reset bool
+	DupFD int   // out: the duplicate (close-on-exec), or -1
+	Err   error // out: a failure to read the state or to duplicate
 
 	fn     func(uintptr)
 	readFn func(uintptr) bool
@@ -69,6 +78,7 @@ func (p *Probe) Run(rc syscall.RawConn) error {
 		p.fn = p.run
 	}
 	p.Peer, p.State, p.ShutDown, p.DupFD, p.Err = PeerOpen, 0, false, -1, nil
+	p.QuickAck, p.Reset = false, false
 	if err := rc.Control(p.fn); err != nil {
 		return err
 	}
@@ -96,7 +106,12 @@ func (p *Probe) run(fd uintptr) {
 		return
 	}
 	p.ShutDown = unix.Shutdown(int(fd), unix.SHUT_WR) == nil
-	p.Err = getState(int(fd), &p.State)
+	if p.Err = getState(int(fd), &p.State); p.Err == nil && p.State == StateClose {
+		soErr, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
+		p.Reset = err != nil || soErr != 0
+		v, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK)
+		p.QuickAck = err == nil && v != 0
+	}
 }
 
 // AwaitEOF is the package's AwaitEOF, with no allocation after the first
