@@ -63,3 +63,26 @@ func TestHostsFollowTheLiveSet(t *testing.T) {
 		t.Fatalf("quiet hosts kept: %+v", s)
 	}
 }
+
+// While every tracked host keeps a connection, the table stays bounded:
+// the hosts beyond MaxTrackedHosts share the _OTHER entry.
+func TestHostsBoundedWhileBusy(t *testing.T) {
+	ts := startServer(t, "127.0.0.1:0", 16, nil)
+	target := ts.URL[len("http://"):]
+	base := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, target)
+	}}
+	tr := httpx.MustWrap(base, httpx.Config{})
+	defer tr.Close()
+	client := &http.Client{Transport: tr}
+	const hosts = httpx.MaxTrackedHosts + 4
+	for i := range hosts {
+		if err := get(context.Background(), client, fmt.Sprintf("http://h%d.test/", i), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := tr.Stats()
+	if s.Hosts != httpx.MaxTrackedHosts+1 || s.Opened != hosts || s.Open != hosts {
+		t.Fatalf("Hosts %d (want %d tracked and _OTHER), %+v", s.Hosts, httpx.MaxTrackedHosts, s.ConnStats)
+	}
+}
