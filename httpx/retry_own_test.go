@@ -58,7 +58,9 @@ func TestOwnRetryWhereNetHTTPDoesNot(t *testing.T) {
 }
 
 // A retry net/http makes on its own (a kept connection the server closed
-// after reading the request) counts in Retries even when its dial fails.
+// after reading the request) counts in Retries even when its dial fails,
+// and the connection found closed on reuse counts as PeerClosed, as in
+// package pool.
 func TestRetryWithFailedDialCounted(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -94,6 +96,10 @@ func TestRetryWithFailedDialCounted(t *testing.T) {
 	}
 	if s := tr.Stats(); s.Retries != 1 || s.DialErrors != 1 || s.Acquisitions != 2 {
 		t.Fatalf("Retries %d, DialErrors %d, Acquisitions %d; want 1 retry whose dial failed", s.Retries, s.DialErrors, s.Acquisitions)
+	}
+	// The kept connection the server closed, found so on reuse: PeerClosed.
+	if s := waitOpen(t, tr, 0); s.PeerClosed != 1 || s.BrokenClosed != 0 || s.PassiveCloses != 1 {
+		t.Fatalf("a connection the server closed under a reuse: %+v", s.ConnStats)
 	}
 }
 
