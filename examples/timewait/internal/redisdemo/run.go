@@ -37,18 +37,22 @@ type Options struct {
 	Where string
 }
 
-// MiniredisAddr is where the in-process miniredis listens: a fixed port
-// outside the demo namespace's ephemeral range.
-const MiniredisAddr = "127.0.0.1:26390"
+// MiniredisPort is the first port the in-process miniredis servers
+// listen on (one per case, on 127.0.0.1): fixed ports outside the demo
+// namespace's ephemeral range.
+const MiniredisPort = 26390
 
-// target is the server the cases run against.
+// target is the server one case runs against.
 type target struct {
 	label string
 	addr  netip.AddrPort
 	stop  func()
 }
 
-// Run runs the three cases and prints the table to w.
+// Run runs the three cases and prints the table to w. Each case gets a
+// server of its own (a port of its own), so the TIME_WAITs one case
+// leaves on the client cannot block the next; against the user's server
+// (Options.Addr) they share it.
 func Run(ctx context.Context, w io.Writer, opts Options) error {
 	if opts.Bursts == 0 {
 		opts.Bursts = 200
@@ -56,14 +60,6 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 	if opts.Concurrency == 0 {
 		opts.Concurrency = 50
 	}
-	tg, err := pickTarget(opts)
-	if err != nil {
-		return err
-	}
-	defer tg.stop()
-	fmt.Fprintf(w, "server: %s\n", tg.label)
-	table.PrintHeader(w, table.Header{Requests: opts.Bursts * opts.Concurrency, Concurrency: opts.Concurrency,
-		Detail: fmt.Sprintf("%d bursts of GET", opts.Bursts), Where: opts.Where, Unit: "commands", RateTitle: "cmd/s"})
 	cases := []struct {
 		name string
 		run  func(context.Context, *target, Options) (table.Row, error)
@@ -73,6 +69,16 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 		{"keepconn redisx", redisxPool},
 	}
 	for i, c := range cases {
+		tg, err := pickTarget(opts, i)
+		if err != nil {
+			return err
+		}
+		defer tg.stop() // kept to the end: the next case gets the next port
+		if i == 0 {
+			fmt.Fprintf(w, "server: %s\n", tg.label)
+			table.PrintHeader(w, table.Header{Requests: opts.Bursts * opts.Concurrency, Concurrency: opts.Concurrency,
+				Detail: fmt.Sprintf("%d bursts of GET", opts.Bursts), Where: opts.Where, Unit: "commands", RateTitle: "cmd/s"})
+		}
 		row, err := measure(ctx, tg, opts, c.run)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
@@ -80,17 +86,26 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 		row.Index, row.Name = i+1, c.name
 		table.PrintRow(w, row)
 	}
-	table.PrintFooter(w, table.Footer{Notes: []string{
+	table.PrintFooter(w, table.Footer{Notes: footer(opts)})
+	return nil
+}
+
+func footer(opts Options) []string {
+	notes := []string{
 		"new conns: dials through a keepconn dialer. 1: a go-redis client per command, closed after it (as scripts do);",
 		"2: redis.Options{PoolSize: 10, MaxIdleConns: 2}; 3: the same options through redisx.NewClient (idle cap raised",
 		"to PoolSize, QUIT before each close so the server keeps the TIME_WAIT). TIME_WAIT counts are the growth during",
 		"each case; outside a private namespace (-port-range) the host's tcp_tw_reuse lets connect() take over",
 		"TIME_WAIT ports, so they can read low.",
-	}})
-	return nil
+	}
+	if opts.Addr != "" {
+		return append(notes, "All cases ran against your server: one case's TIME_WAITs block ports towards it for the next.")
+	}
+	return append(notes, "Each case ran against a server of its own, on the next port: one case's TIME_WAITs do not block the next.")
 }
 
-func pickTarget(opts Options) (*target, error) {
+// pickTarget returns the server for case i.
+func pickTarget(opts Options, i int) (*target, error) {
 	if opts.Addr != "" {
 		ap, err := netip.ParseAddrPort(opts.Addr)
 		if err != nil {
@@ -112,12 +127,13 @@ func pickTarget(opts Options) (*target, error) {
 		return nil, fmt.Errorf("unknown server %q: want redis-server or miniredis", opts.Server)
 	}
 	mr := miniredis.NewMiniRedis()
-	if err := mr.StartAddr(MiniredisAddr); err != nil {
+	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), MiniredisPort+uint16(i))
+	if err := mr.StartAddr(addr.String()); err != nil {
 		return nil, err
 	}
-	return &target{label: "miniredis in process at " + MiniredisAddr +
+	return &target{label: "miniredis in process at " + addr.String() +
 		" (no redis-server installed: a Go implementation of the protocol, not Redis)",
-		addr: netip.MustParseAddrPort(MiniredisAddr), stop: mr.Close}, nil
+		addr: addr, stop: mr.Close}, nil
 }
 
 // measure runs one case between two TIME_WAIT listings.
