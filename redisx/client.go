@@ -14,7 +14,9 @@ import (
 // through Sentinel) whose every connection dials through a keepconn
 // dialer. Every command method is *redis.Client's; pass Client.Client
 // where a *redis.Client is wanted. Close it with Client.Close, which
-// counts the closes it makes as Closed and stops the reaper.
+// counts the closes it makes as Closed and stops the reaper; closing the
+// embedded client directly leaves the reaper running and its closes
+// counted as if go-redis had evicted them.
 type Client struct {
 	*redis.Client
 	h *handle
