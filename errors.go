@@ -8,7 +8,7 @@ import "fmt"
 type ConfigError struct {
 	// Field names the setting with its package, as written in code:
 	// "dialer.Config.LingerTimeout", "pool.Config.MaxIdle",
-	// "httpx.WithMaxConnsPerHost".
+	// "httpx.Config.MaxConnsPerHost".
 	Field string
 	// Value is the value given.
 	Value any
