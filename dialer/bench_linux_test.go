@@ -3,8 +3,13 @@ package dialer
 import (
 	"context"
 	"net"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/keepconn/keepconn/internal/netnstest"
 )
@@ -27,6 +32,7 @@ func BenchmarkDial(b *testing.B) {
 	}{
 		{"net.Dialer", func(*testing.B) dialFunc { return (&net.Dialer{}).DialContext }},
 		{"keepconn", func(b *testing.B) dialFunc { return mustNew(b, Config{}).DialContext }},
+		{"net.Dialer-sources", func(*testing.B) dialFunc { return noPortDialer("127.0.0.1", "127.0.0.2").DialContext }},
 		{"keepconn-sources", func(b *testing.B) dialFunc {
 			return mustNew(b, Config{SourceAddrs: addrs("127.0.0.1", "127.0.0.2")}).DialContext
 		}},
@@ -41,6 +47,23 @@ func BenchmarkDial(b *testing.B) {
 			})
 		})
 	}
+}
+
+// noPortDialer is the floor of the keepconn-sources case: a net.Dialer
+// whose Control binds the sources round robin with
+// IP_BIND_ADDRESS_NO_PORT, and does nothing else.
+func noPortDialer(srcs ...string) *net.Dialer {
+	var next atomic.Uint32
+	return &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		src := netip.MustParseAddr(srcs[int(next.Add(1))%len(srcs)]).As4()
+		var err error
+		rc.Control(func(fd uintptr) {
+			if err = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1); err == nil {
+				err = unix.Bind(int(fd), &unix.SockaddrInet4{Addr: src})
+			}
+		})
+		return err
+	}}
 }
 
 func benchDial(b *testing.B, ctx context.Context, dial dialFunc, addr string) {
