@@ -1,10 +1,13 @@
-// Command timewait shows, side by side, how four HTTP clients use TCP
-// connections under the same load, and what that costs the host in
-// TIME_WAIT sockets and ephemeral ports.
+// Command timewait shows, side by side, how clients use TCP connections
+// under the same load, and what that costs the host in TIME_WAIT sockets
+// and ephemeral ports: four HTTP clients by default, database/sql pools
+// with -proto sql, go-redis clients with -proto redis.
 //
 //	go run ./examples/timewait                      # 20,000 requests, 64 concurrent
 //	go run ./examples/timewait -svg timewait.svg    # also chart TIME_WAIT over time
 //	go run ./examples/timewait -port-range 1000      # as root: in a private network namespace
+//	go run ./examples/timewait -proto sql            # database/sql vs sqlx (-dsn for your server)
+//	go run ./examples/timewait -proto redis          # go-redis vs redisx (-addr for your server)
 //
 // It starts one HTTP server per case on loopback, inside the process, and
 // drives it with:
@@ -31,10 +34,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/keepconn/keepconn/examples/timewait/internal/redisdemo"
+	"github.com/keepconn/keepconn/examples/timewait/internal/sqldemo"
 )
 
 type options struct {
@@ -42,6 +49,10 @@ type options struct {
 	svg                       string
 	sample                    time.Duration
 	timeout                   time.Duration
+
+	proto          string // http, sql or redis
+	bursts         int    // sql and redis: rounds of -c concurrent operations
+	dsn, addr, srv string // sql: -dsn; redis: -addr; both: -server
 }
 
 func main() {
@@ -53,7 +64,15 @@ func main() {
 	flag.IntVar(&o.portRange, "port-range", 0, "run in a private network namespace with only this many ephemeral ports and tcp_tw_reuse=0 (Linux, root)")
 	flag.DurationVar(&o.sample, "sample", 50*time.Millisecond, "TIME_WAIT sampling interval for -svg")
 	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of each case")
+	flag.StringVar(&o.proto, "proto", "http", "what to compare: http (four HTTP clients), sql (database/sql pools and sqlx), redis (go-redis clients and redisx)")
+	flag.IntVar(&o.bursts, "bursts", 0, "sql and redis: rounds of -c concurrent operations (0: 200)")
+	flag.StringVar(&o.dsn, "dsn", "", "sql: your server (a postgres:// URL for pgx, or a go-sql-driver/mysql DSN); empty: start one")
+	flag.StringVar(&o.addr, "addr", "", "redis: your server's host:port; empty: start one")
+	flag.StringVar(&o.srv, "server", "", "sql: postgresql, mariadb or inprocess; redis: redis-server or miniredis; empty: the first available")
 	flag.Parse()
+	if !flagSet("c") && o.proto != "http" {
+		o.c = 50 // the seed scenario: bursts of 50
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "timewait:", err)
 		os.Exit(1)
@@ -75,6 +94,13 @@ func run(o options) error {
 			return fmt.Errorf("setting up the network namespace: %w", err)
 		}
 	}
+	switch o.proto {
+	case "sql", "redis":
+		return runProto(o)
+	case "http":
+	default:
+		return fmt.Errorf("-proto %q: want http, sql or redis", o.proto)
+	}
 	printHeader(o)
 	var results []*result
 	for i, c := range cases() {
@@ -93,4 +119,24 @@ func run(o options) error {
 		fmt.Printf("\nchart written to %s\n", o.svg)
 	}
 	return nil
+}
+
+// runProto runs the SQL or Redis comparison.
+func runProto(o options) error {
+	ctx := context.Background()
+	where := ""
+	if inNetns() {
+		where = fmt.Sprintf("private network namespace, %d ephemeral ports, tcp_tw_reuse 0", o.portRange)
+	}
+	if o.proto == "sql" {
+		return sqldemo.Run(ctx, os.Stdout, sqldemo.Options{Bursts: o.bursts, Concurrency: o.c, DSN: o.dsn, Server: o.srv, Where: where})
+	}
+	return redisdemo.Run(ctx, os.Stdout, redisdemo.Options{Bursts: o.bursts, Concurrency: o.c, Addr: o.addr, Server: o.srv, Where: where})
+}
+
+// flagSet reports whether the named flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
