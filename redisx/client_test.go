@@ -50,3 +50,35 @@ func TestClientDialsThroughKeepconn(t *testing.T) {
 	}
 	t.Logf("stats %+v tuning %+v", s, c.Tuning())
 }
+
+// Pipelines run on go-redis's separate pipeline pool: its connections
+// dial through keepconn too, and its acquisitions count.
+func TestPipelinePoolCounted(t *testing.T) {
+	srv := server(t, nil)
+	ctx := testCtx(t)
+	c, err := NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 2}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Ping(ctx)
+	before := c.Stats()
+	for range 20 {
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for range 10 {
+				p.Get(ctx, "missing")
+			}
+			return nil
+		}); err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	s := c.Stats()
+	checkIdentities(t, s)
+	if s.Acquisitions-before.Acquisitions < 20 || s.Opened < 2 {
+		t.Errorf("20 pipelines: %d acquisitions, %d dials (command pool and pipeline pool)", s.Acquisitions-before.Acquisitions, s.Opened)
+	}
+	if got, _ := srv.ConnectionsReceived(ctx); got-1 != s.Opened {
+		t.Errorf("server accepted %d, Opened %d", got-1, s.Opened)
+	}
+}
