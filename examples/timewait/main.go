@@ -97,7 +97,7 @@ func run(o options) error {
 	switch o.proto {
 	case "sql", "redis":
 		return runProto(o)
-	case "http":
+	case "http", "":
 	default:
 		return fmt.Errorf("-proto %q: want http, sql or redis", o.proto)
 	}
