@@ -36,7 +36,7 @@ type monitor struct {
 
 	dials   telemetry.Dials
 	closes  telemetry.Closes
-	pending sync.WaitGroup // closes whose side is not reported yet
+	pending atomic.Int64 // closes whose side is not reported yet
 	reaped  atomic.Int64
 	zombies atomic.Int64 // reaped, not yet dropped by go-redis
 
@@ -178,7 +178,7 @@ func (m *monitor) tlsFor(addr string) *tls.Config {
 func (m *monitor) reporter(r telemetry.Reason) func(telemetry.Side) {
 	return func(s telemetry.Side) {
 		m.closes.Add(r, s)
-		m.pending.Done()
+		m.pending.Add(-1)
 	}
 }
 
