@@ -183,12 +183,14 @@ func TestServerTimeoutRead(t *testing.T) {
 	}
 }
 
-// MinIdleConns are opened one at a time, WarmupInterval apart.
+// MinIdleConns are opened one at a time, WarmupInterval apart, and
+// topped up again after the server closed them.
 func TestWarmupIsPaced(t *testing.T) {
 	srv := server(t, nil)
 	ctx := testCtx(t)
 	start := time.Now()
-	c, err := NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 10, MinIdleConns: 4}, Config{WarmupInterval: 100 * time.Millisecond})
+	c, err := NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 10, MinIdleConns: 4},
+		Config{WarmupInterval: 100 * time.Millisecond, ReaperInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +203,11 @@ func TestWarmupIsPaced(t *testing.T) {
 	if err != nil || n-1 != 4 {
 		t.Errorf("server accepted %d connections (%v), want 4", n-1, err)
 	}
+	if _, err := srv.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"); err != nil {
+		t.Fatal(err)
+	}
+	c.Ping(ctx) // go-redis drops the dead connections it meets
+	waitFor(t, func() bool { s := c.Stats(); return s.PeerClosed == 4 && s.Idle == 4 })
 
 	// Kept as given, go-redis dials them itself, all at once, from
 	// NewClient on: counted all the same.

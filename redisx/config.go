@@ -77,8 +77,8 @@ type Config struct {
 	// cannot be read with CONFIG GET. Zero means DefaultFallbackIdleTime.
 	FallbackIdleTime time.Duration
 
-	// WarmupInterval paces the dials that open MinIdleConns connections
-	// at start. Zero means DefaultWarmupInterval.
+	// WarmupInterval paces the dials that open MinIdleConns connections,
+	// at start and when topping them up. Zero means DefaultWarmupInterval.
 	WarmupInterval time.Duration
 
 	// PoolName is the db.client.connection.pool.name of the client's

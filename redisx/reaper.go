@@ -36,9 +36,7 @@ func (m *monitor) run(bg background) {
 		}
 	}()
 	m.readServerTimeout(ctx, bg.config)
-	if n := m.Tuning().MinIdleConns; n > 0 && !m.cfg.KeepPoolSettings && bg.warm != nil {
-		bg.warm(ctx, n, m.cfg.WarmupInterval)
-	}
+	m.warm(ctx, bg)
 	t := time.NewTicker(m.cfg.ReaperInterval)
 	defer t.Stop()
 	for {
@@ -48,7 +46,19 @@ func (m *monitor) run(bg background) {
 		case <-t.C:
 			m.reap()
 			m.samplePool()
+			if m.stats().InUse == 0 { // quiet: top MinIdleConns up again
+				m.warm(ctx, bg)
+			}
 		}
+	}
+}
+
+// warm opens idle connections up to MinIdleConns on every server that has
+// fewer, WarmupInterval apart (go-redis's MinIdleConns is set to 0: it
+// would dial them all at once, at start and after every removal).
+func (m *monitor) warm(ctx context.Context, bg background) {
+	if n := m.Tuning().MinIdleConns; n > 0 && !m.cfg.KeepPoolSettings && bg.warm != nil {
+		bg.warm(ctx, n, m.cfg.WarmupInterval)
 	}
 }
 
@@ -127,10 +137,13 @@ func (m *monitor) Tuning() Tuning {
 	return m.tuning
 }
 
-// warmClient opens n idle connections of c, pace apart: it holds n
-// connections at once (each dials only when no idle one is left), then
-// returns them all to the pool.
+// warmClient opens idle connections of c up to n, pace apart, when it has
+// fewer: it holds n connections at once (each dials only when no idle one
+// is left), then returns them all to the pool.
 func warmClient(ctx context.Context, c *redis.Client, n int, pace time.Duration) {
+	if int(c.PoolStats().IdleConns) >= n {
+		return
+	}
 	held := make([]*redis.Conn, 0, n)
 	defer func() {
 		for _, cn := range held {

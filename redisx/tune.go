@@ -21,9 +21,11 @@ type Tuning struct {
 	// none. redisx raises it to PoolSize (or PipelinePoolSize, if larger)
 	// unless Config.KeepPoolSettings.
 	MaxIdleConns int
-	// MinIdleConns is the number of connections redisx opens at start,
-	// Config.WarmupInterval apart (go-redis's own MinIdleConns, which
-	// dials them all at once, is set to 0), or, with KeepPoolSettings, the
+	// MinIdleConns is the number of idle connections redisx keeps per
+	// server: opened at start, and topped up when the client is quiet (no
+	// command in progress at a reaper tick), Config.WarmupInterval apart
+	// (go-redis's own MinIdleConns, which dials them all at once, at start
+	// and after every removal, is set to 0); with KeepPoolSettings, the
 	// number go-redis keeps itself.
 	MinIdleConns int
 	// ConnMaxIdleTime is the idle time after which a connection is closed
