@@ -24,7 +24,8 @@
 //     connection stays a syscall.Conn, so go-redis's check before reuse
 //     still peeks at the socket.
 //   - Pool settings that do not churn (see Tuning): MaxIdleConns raised to
-//     PoolSize, MinIdleConns opened one at a time at start,
+//     PoolSize, MinIdleConns opened one at a time (at start, and again
+//     when the client is quiet after removals),
 //     ConnMaxLifetime jittered, ConnMaxIdleTime kept below the server's
 //     timeout, read once with CONFIG GET timeout (managed services refuse
 //     CONFIG: Config.FallbackIdleTime then caps it, and
