@@ -22,7 +22,10 @@
 //   - Every connection dialed through a keepconn dialer (package dialer)
 //     under telemetry.Claim, TLS done by redisx when TLSConfig is set. The
 //     connection stays a syscall.Conn, so go-redis's check before reuse
-//     still peeks at the socket.
+//     still peeks at the socket. Under TLS the socket holds records, not
+//     replies, so redisx makes that check itself (the server's FIN or
+//     reset, bytes waiting) and go-redis's peek sees nothing; go-redis's
+//     client-side caching then gets no socket probe after reads over TLS.
 //   - Pool settings that do not churn (see Tuning): MaxIdleConns raised to
 //     PoolSize, MinIdleConns opened one at a time (at start, and again
 //     when the client is quiet after removals),
