@@ -127,10 +127,10 @@ func (a *awaits) shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// startAwait hands the close to a background wait for the peer's FIN. It
-// reports false, having changed nothing, when no wait can start.
-// fd is a duplicate of the socket's descriptor, closed here if no wait
-// starts.
+// startAwait hands the close to a background wait for the peer's FIN, on
+// fd, a duplicate of the socket's descriptor. It reports false, having
+// closed fd and nothing else, when no wait can start (the cap is reached,
+// the dialer is closed).
 func (c *Conn) startAwait(fd int, reason Reason, report func(Side)) (bool, error) {
 	a := &c.d.awaits
 	if !a.begin(c.d) {

@@ -136,17 +136,6 @@ func (c *Conn) countedSide() Side {
 	return SideActive
 }
 
-// arm records the owner's reason and callback before a close; false if
-// the connection was closed already.
-func (c *Conn) arm(r Reason, report func(Side)) bool {
-	if c.done.Load() {
-		return false
-	}
-	c.reason.Store(uint32(r) + 1)
-	c.report = report
-	return true
-}
-
 // reasonFor is the reason the owner gave, else ReasonPeerClosed when the
 // peer closed first (state is the TCP state read before closing), else
 // ReasonClosed.
