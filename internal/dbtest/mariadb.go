@@ -104,14 +104,14 @@ func mariaArgs(opts Options, dir, data, initFile string, s *Server) []string {
 	return append(args, "--skip-name-resolve", "--skip-log-bin")
 }
 
-func mkdirOwned(path string, cred *syscall.Credential) error {
+func mkdirOwned(path string, cred *credential) error {
 	if err := os.Mkdir(path, 0o700); err != nil {
 		return err
 	}
 	return os.Chown(path, int(cred.Uid), int(cred.Gid))
 }
 
-func writeOwned(path, content string, cred *syscall.Credential) error {
+func writeOwned(path, content string, cred *credential) error {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"syscall"
 )
 
 // PostgresBin is where Debian installs the PostgreSQL 15 server binaries.
@@ -68,7 +67,7 @@ func pgSettings(opts Options) string {
 	return out
 }
 
-func pgStop(cred *syscall.Credential, data string) error {
+func pgStop(cred *credential, data string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	return run(ctx, cred, filepath.Join(PostgresBin, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")

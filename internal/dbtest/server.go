@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -112,7 +111,7 @@ func Start(k Kind, opts Options) (*Server, error) {
 }
 
 // tempDirFor makes a temporary directory owned by the named system user.
-func tempDirFor(prefix, owner string) (string, *syscall.Credential, error) {
+func tempDirFor(prefix, owner string) (string, *credential, error) {
 	if os.Geteuid() != 0 {
 		return "", nil, ErrNotRoot
 	}
@@ -130,14 +129,14 @@ func tempDirFor(prefix, owner string) (string, *syscall.Credential, error) {
 		os.RemoveAll(dir)
 		return "", nil, err
 	}
-	return dir, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	return dir, &credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 // run runs a command to completion, as cred when not nil.
-func run(ctx context.Context, cred *syscall.Credential, name string, args ...string) error {
+func run(ctx context.Context, cred *credential, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		runAs(cmd, cred)
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -176,7 +175,7 @@ func lockPort(p int) (*os.File, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f); err != nil {
 		f.Close()
 		return nil, false
 	}
