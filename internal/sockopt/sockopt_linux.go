@@ -70,6 +70,7 @@ type Probe struct {
 	fn     func(uintptr)
 	readFn func(uintptr) bool
 	eof    bool
+	more   bool // readEOF stopped with bytes left
 }
 
 // Run probes the socket of rc.
@@ -121,10 +122,15 @@ func (p *Probe) AwaitEOF(rc syscall.RawConn) (eof bool, err error) {
 		p.readFn = p.readEOF
 	}
 	p.eof, p.Err = false, nil
-	if err := rc.Read(p.readFn); err != nil {
-		return false, err
+	for {
+		p.more = false
+		if err := rc.Read(p.readFn); err != nil { // checks the deadline first
+			return false, err
+		}
+		if !p.more {
+			return p.eof, p.Err
+		}
 	}
-	return p.eof, p.Err
 }
 
 func (p *Probe) readEOF(fd uintptr) bool {
@@ -143,7 +149,8 @@ func (p *Probe) readEOF(fd uintptr) bool {
 			return true
 		}
 	}
-	return false // a peer that keeps sending: let the poller check the deadline
+	p.more = true // a peer that keeps sending: Read again, which checks the deadline
+	return true
 }
 
 // maxDiscardRounds bounds the bytes one wake-up drops (1 MiB), so a peer
@@ -236,29 +243,8 @@ func discard(fd, n int) (int, error) {
 // the runtime's poller: no thread is held while nothing arrives, and no
 // byte is copied.
 func AwaitEOF(rc syscall.RawConn) (eof bool, err error) {
-	var serr error
-	err = rc.Read(func(fd uintptr) bool {
-		for range maxDiscardRounds {
-			got, e := discard(int(fd), len(discardBuf))
-			switch {
-			case e == unix.EINTR:
-				continue
-			case e == unix.EAGAIN:
-				return false
-			case e != nil:
-				serr = e
-				return true
-			case got == 0:
-				eof = true
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		return false, err
-	}
-	return eof, serr
+	var p Probe
+	return p.AwaitEOF(rc)
 }
 
 // ShutdownWrite is shutdown(SHUT_WR): the FIN goes out now, the socket
