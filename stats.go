@@ -112,8 +112,11 @@ type PoolStats struct {
 	WaitCount int64
 	// WaitDuration is the total time those acquisitions waited.
 	WaitDuration time.Duration
-	// Timeouts counts acquisitions ended by their context or timeout
-	// before a connection was handed out (a context already done on entry
-	// included, as in puddle and database/sql).
-	Timeouts int64
 }
+
+// Timeouts, in the packages whose pools can see it (pool.Stats,
+// httpx.Stats, redisx.Stats), counts acquisitions ended by their context
+// or timeout before a connection was handed out. It is not part of
+// PoolStats because database/sql does not tell a wait its context ended
+// from one that got a connection: sqlx.Stats has no such field rather
+// than one that is always zero.

@@ -40,6 +40,11 @@ import (
 type Stats struct {
 	keepconn.PoolStats
 
+	// Timeouts counts acquisitions ended by their context or timeout
+	// before a connection was handed out (keepconn's vocabulary; see
+	// keepconn.PoolStats).
+	Timeouts int64
+
 	// MaxConnsPerHost is the connection cap per host (0 when unknown): a
 	// per-host cap, so not the shared MaxOpen.
 	MaxConnsPerHost int

@@ -28,6 +28,7 @@ func (p *Pool) registerMetrics() {
 	p.metrics, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := p.Stats()
 		inst.Observe(o, p.churn(s), s.PoolStats, lim)
+		inst.ObserveTimeouts(o, s.Timeouts)
 		return nil
 	}, inst.Observables()...)
 	if err != nil {

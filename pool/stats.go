@@ -38,6 +38,11 @@ import (
 type Stats struct {
 	keepconn.PoolStats
 
+	// Timeouts counts acquisitions ended by their context or timeout
+	// before a connection was handed out (keepconn's vocabulary; see
+	// keepconn.PoolStats).
+	Timeouts int64
+
 	// MaxOpen is MaxConns, the cap on Open plus Dialing.
 	MaxOpen int64
 	// Dialing is the dials in progress.

@@ -34,6 +34,11 @@ import (
 type Stats struct {
 	keepconn.PoolStats
 
+	// Timeouts counts acquisitions ended by their context or timeout
+	// before a connection was handed out (keepconn's vocabulary; see
+	// keepconn.PoolStats).
+	Timeouts int64
+
 	// PoolSize is go-redis's PoolSize: the cap per server.
 	PoolSize int64
 	// Reaped counts the idle connections the server closed that the

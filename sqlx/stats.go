@@ -24,8 +24,8 @@ import (
 //
 // InUse, Idle, WaitCount and WaitDuration are database/sql's.
 // Acquisitions and Reused are counted when a connection comes back to the
-// pool. Timeouts is not known: database/sql does not tell a wait that its
-// context ended from one that got a connection; it stays 0.
+// pool. There is no Timeouts: database/sql does not tell a wait that its
+// context ended from one that got a connection.
 type Stats struct {
 	keepconn.PoolStats
 

@@ -128,11 +128,16 @@ func (pi *PoolInstruments) ObserveUsage(o metric.Observer, s keepconn.PoolStats,
 		o.ObserveInt64(pi.idleMax, lim.MaxIdle, pi.baseOpt)
 	}
 	o.ObserveInt64(pi.idleMin, lim.MinIdle, pi.baseOpt)
-	o.ObserveInt64(pi.timeouts, s.Timeouts, pi.baseOpt)
 	o.ObserveInt64(pi.waits, s.WaitCount, pi.baseOpt)
 	o.ObserveFloat64(pi.waitTime, s.WaitDuration.Seconds(), pi.baseOpt)
 	o.ObserveInt64(pi.acquisitions, s.Reused, pi.reusedOpt)
 	o.ObserveInt64(pi.acquisitions, s.Acquisitions-s.Reused, pi.newOpt)
+}
+
+// ObserveTimeouts reports the acquisitions that timed out waiting, for
+// the pools that know them (all but a database/sql pool).
+func (pi *PoolInstruments) ObserveTimeouts(o metric.Observer, n int64) {
+	o.ObserveInt64(pi.timeouts, n, pi.baseOpt)
 }
 
 // RecordCreate records the time one new connection took to open.
