@@ -82,10 +82,11 @@
 // global one), observed from Stats in one callback, every data point
 // carrying db.client.connection.pool.name (Config.PoolName, default the
 // address): db.client.connection.count{db.client.connection.state},
-// db.client.connection.max (PoolSize), db.client.connection.timeouts,
+// db.client.connection.max (PoolSize), db.client.connection.idle.max
+// (MaxIdleConns), db.client.connection.idle.min, db.client.connection.timeouts,
 // keepconn.connection.opened, keepconn.connection.closed{keepconn.close.reason,
 // keepconn.close.side}, keepconn.connection.dial_errors{error.type},
-// keepconn.connection.open, keepconn.pool.acquires{reused},
+// keepconn.connection.open, keepconn.pool.acquisitions{keepconn.pool.reused},
 // keepconn.pool.waits, keepconn.pool.wait.duration and
 // keepconn.redis.reaped; db.client.connection.create_time is a histogram
 // recorded per dial. The dialer leaves these connections out of its own

@@ -67,7 +67,7 @@ func TestMetricsBesideCommandHooks(t *testing.T) {
 		telemetry.ConnOpened:                       s.Opened,
 		telemetry.ConnClosed + "|max_idle|passive": s.MaxIdleClosed,
 		telemetry.DBConnMax:                        10,
-		MetricAcquires:                             s.Acquisitions,
+		telemetry.PoolAcquisitions:                 s.Acquisitions,
 		telemetry.DBConnCount:                      s.Open,
 	}
 	for k, v := range want {
