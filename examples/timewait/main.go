@@ -42,6 +42,7 @@ import (
 
 	"github.com/keepconn/keepconn/examples/timewait/internal/redisdemo"
 	"github.com/keepconn/keepconn/examples/timewait/internal/sqldemo"
+	"github.com/redis/go-redis/v9"
 )
 
 type options struct {
@@ -131,6 +132,9 @@ func runProto(o options) error {
 	if o.proto == "sql" {
 		return sqldemo.Run(ctx, os.Stdout, sqldemo.Options{Bursts: o.bursts, Concurrency: o.c, DSN: o.dsn, Server: o.srv, Where: where})
 	}
+	// go-redis logs every failed dial; in the outage mode that is thousands
+	// of lines the table already counts.
+	redis.SetLogger(quietRedisLog{})
 	return redisdemo.Run(ctx, os.Stdout, redisdemo.Options{Bursts: o.bursts, Concurrency: o.c, Addr: o.addr, Server: o.srv, Where: where})
 }
 
@@ -140,3 +144,8 @@ func flagSet(name string) bool {
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
+
+// quietRedisLog drops go-redis's log lines.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}

@@ -87,6 +87,9 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 		}
 		row.Index, row.Name = i+1, c.name
 		table.PrintRow(w, row)
+		if opts.Where != "" && i+1 < len(cases) {
+			drainTimeWait(ctx, w, tg.addr)
+		}
 	}
 	table.PrintFooter(w, table.Footer{Notes: []string{
 		"new conns: dials through a keepconn dialer. 1, 2: MaxOpen 100 / MaxIdle 10, and database/sql's zero values (no cap, 2 idle);",
@@ -95,6 +98,23 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 		"lets connect() take over TIME_WAIT ports, so they can read low.",
 	}})
 	return nil
+}
+
+// drainTimeWait waits, in a private namespace with few ports, until the
+// client-side TIME_WAITs towards the server have expired, so that the next
+// case, which dials the same server, starts with every port free.
+func drainTimeWait(ctx context.Context, w io.Writer, srv netip.AddrPort) {
+	deadline := time.Now().Add(65 * time.Second)
+	for said := false; time.Now().Before(deadline); said = true {
+		cli, _, err := table.TimeWait(ctx, srv)
+		if err != nil || cli == 0 {
+			return
+		}
+		if !said {
+			fmt.Fprintf(w, "  (waiting for this case's %d client TIME_WAITs to expire: the next case dials the same server)\n", cli)
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 func pickTarget(opts Options) (*target, error) {
