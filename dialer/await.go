@@ -3,6 +3,7 @@ package dialer
 import (
 	"context"
 	"errors"
+	"github.com/keepconn/keepconn/internal/telemetry"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -151,7 +152,7 @@ func (c *Conn) await(fd int, reason Reason, report func(Side)) {
 	a.register(f)
 	side := SideActive
 	if rc, err := f.SyscallConn(); err == nil {
-		side = c.awaitPeer(f, rc)
+		side = c.awaitPeer(f, rc, c.mayFarewell(reason))
 	} else {
 		f.Close()
 	}
@@ -159,11 +160,21 @@ func (c *Conn) await(fd int, reason Reason, report func(Side)) {
 	a.end(f)
 }
 
+// mayFarewell says whether the Farewell may be written before the wait:
+// only at a message boundary, which a connection closed as broken, or
+// after a failed write, may not be at; and not to a peer that closed.
+func (c *Conn) mayFarewell(reason Reason) bool {
+	if len(c.d.awaits.farewell) == 0 || c.writeFailed.Load() {
+		return false
+	}
+	return reason != telemetry.ReasonBroken && reason != telemetry.ReasonPeerClosed
+}
+
 // awaitPeer waits for the peer's FIN and closes f: passive when the FIN
 // (or a reset) came, else after the deadline a graceful close from this
-// side.
-func (c *Conn) awaitPeer(f *os.File, rc syscall.RawConn) Side {
-	if len(c.d.awaits.farewell) > 0 {
+// side. With farewell it first writes the Farewell.
+func (c *Conn) awaitPeer(f *os.File, rc syscall.RawConn, farewell bool) Side {
+	if farewell {
 		f.Write(c.d.awaits.farewell) // a failure shows in the wait below
 	}
 	eof, err := c.probe.AwaitEOF(rc)

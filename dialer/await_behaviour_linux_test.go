@@ -209,3 +209,45 @@ func TestAwaitPeerCloseStreamingPeer(t *testing.T) {
 		}
 	})
 }
+
+// The Farewell is written only at a message boundary: not when the owner
+// closes the connection as broken, nor after a write that failed (it may
+// have sent part of a message, which "QUIT\r\n" would complete and the
+// server run). Without it the peer does not close and the wait runs out.
+func TestAwaitPeerCloseNoFarewellAfterBrokenOrFailedWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(t *testing.T, c net.Conn)
+		side  Side
+	}{
+		{"owner's idle close says goodbye", func(t *testing.T, c net.Conn) { CloseConn(c, telemetry.ReasonMaxIdle, nil) }, SidePassive},
+		{"broken", func(t *testing.T, c net.Conn) { CloseConn(c, telemetry.ReasonBroken, nil) }, SideActive},
+		{"after a failed write", func(t *testing.T, c net.Conn) {
+			c.SetWriteDeadline(time.Now().Add(-time.Second))
+			if _, err := c.Write([]byte("*3\r\n$3\r\nSET")); err == nil {
+				t.Fatal("a write past its deadline succeeded")
+			}
+			c.Close()
+		}, SideActive},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			netnstest.Run(t, hundredPorts, func(t *testing.T) {
+				startServer(t, quitServerAddr, byeServer)
+				d := mustNew(t, Config{AwaitPeerClose: 300 * time.Millisecond, Farewell: []byte("QUIT\n")})
+				c := dialOrFail(t, d, quitServerAddr)
+				tc.close(t, c)
+				if err := d.Shutdown(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				s := d.Stats()
+				var got Side = SidePassive
+				if s.ActiveCloses == 1 {
+					got = SideActive
+				}
+				if s.TotalClosed() != 1 || got != tc.side {
+					t.Fatalf("stats %+v: want one %v close", s, tc.side)
+				}
+			})
+		})
+	}
+}

@@ -67,8 +67,13 @@ type Config struct {
 	// Farewell, with AwaitPeerClose, is written just before the wait: a
 	// goodbye for protocols whose client does not send one (Redis's
 	// "QUIT\r\n"), after which the server closes. It is written within
-	// the wait's deadline; its reply is discarded. Empty: nothing is
-	// written. Setting it without AwaitPeerClose is a ConfigError.
+	// the wait's deadline; its reply is discarded. It is written only
+	// where the stream may be at a message boundary: not when the owner
+	// closes the connection as broken or peer-closed (CloseConn with
+	// keepconn.ReasonBroken or ReasonPeerClosed), nor after a Write that
+	// failed, which may have sent part of a message the Farewell would
+	// complete. Empty: nothing is written. Setting it without
+	// AwaitPeerClose is a ConfigError.
 	Farewell []byte
 	// MaxAwaitingClose caps the connections waiting for their peer's FIN
 	// at once (each costs one parked goroutine and one descriptor); a

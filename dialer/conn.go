@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -48,7 +49,10 @@ type Conn struct {
 	side    atomic.Uint32 // side+1 once the close is counted; 0: not yet
 	reason  atomic.Uint32 // reason+1 given by the owner (CloseConn); 0: none
 	report  func(Side)    // the owner's callback (CloseConn), set before Close
-	probe   sockopt.Probe // reused by the close
+	// writeFailed: a Write or ReadFrom returned an error, so the stream may
+	// end inside a message, which a Farewell must not complete.
+	writeFailed atomic.Bool
+	probe       sockopt.Probe // reused by the close
 }
 
 var (
@@ -71,6 +75,27 @@ func (c *Conn) KeepconnCloseWritesNothing() {}
 // NetConn returns the underlying *net.TCPConn. Closing it directly bypasses
 // the dialer's close accounting.
 func (c *Conn) NetConn() net.Conn { return c.tcpConn }
+
+// Write writes to the connection, as *net.TCPConn does. A failed write
+// (a deadline, a reset) may have sent part of b: the Farewell, if any, is
+// then not written at close, so that it cannot complete a cut message.
+func (c *Conn) Write(b []byte) (int, error) {
+	n, err := c.tcpConn.Write(b)
+	if err != nil {
+		c.writeFailed.Store(true)
+	}
+	return n, err
+}
+
+// ReadFrom copies r to the connection (sendfile or splice where the kernel
+// can), as *net.TCPConn does; a failure counts as a failed Write.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	n, err := c.tcpConn.ReadFrom(r)
+	if err != nil {
+		c.writeFailed.Store(true)
+	}
+	return n, err
+}
 
 // CloseWrite shuts down the writing side (sends a FIN) and records who
 // closed first at that moment: if the peer's FIN had come already, the
