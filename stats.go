@@ -98,7 +98,8 @@ type PoolStats struct {
 	// InUse is the number of open connections serving a caller now.
 	InUse int64
 	// Idle is the number of open connections waiting for a caller.
-	// InUse + Idle == Open.
+	// InUse + Idle ≤ Open: the rest are being closed (waiting for the
+	// peer's FIN, see dialer.Config.AwaitPeerClose).
 	Idle int64
 
 	// Acquisitions counts acquisitions served.

@@ -11,7 +11,9 @@ import (
 // the embedded keepconn.PoolStats (and its keepconn.ConnStats) mean what
 // their docs say, in every keepconn package. In a pool:
 //
-//   - Open is InUse + Idle: the connections the pool holds. A connection
+//   - Open is Opened minus the closes counted: InUse + Idle, plus the
+//     connections the pool let go whose close is not finished yet (a
+//     dialer with AwaitPeerClose waits for the peer's FIN). A connection
 //     being dialed is not Open yet (see Dialing).
 //   - Acquisitions counts Acquire calls that returned a connection;
 //     Reused those served by a connection that had served an Acquire
@@ -69,11 +71,11 @@ func (p *Pool) Stats() Stats {
 	use := p.reg.usage()
 	st := p.pp.Stat()
 	var s Stats
+	c.closes.Snapshot().AddTo(&s.ConnStats) // before the dials: a close never precedes its dial
 	c.dials.AddTo(&s.ConnStats)
-	c.closes.Snapshot().AddTo(&s.ConnStats)
 	s.InUse = int64(st.AcquiredResources())
 	s.Idle = int64(st.IdleResources())
-	s.Open = s.InUse + s.Idle
+	s.Open = s.Opened - s.TotalClosed()
 	s.Acquisitions = use.acquires
 	s.Reused = use.reused
 	s.WaitCount = c.waits.Load()
