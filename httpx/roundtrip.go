@@ -177,12 +177,27 @@ func (x *exchange) withTrace(req *http.Request) *http.Request {
 
 // traceKey is the key under which httptrace keeps a ClientTrace in a
 // context, learnt once by having httptrace look one up in a context that
-// records the key it is asked for; nil if that did not work.
-var traceKey = func() any {
+// records the key it is asked for, and kept only if httptrace then finds a
+// trace stored under it; nil otherwise, and every request's trace is then
+// set with httptrace.WithClientTrace (one allocation more). This saves
+// that allocation without depending on how httptrace stores its key.
+var traceKey any
+
+func init() { traceKey = learnTraceKey() }
+
+func learnTraceKey() any {
 	var k keyRecorder
 	httptrace.ContextClientTrace(&k)
+	if k.key == nil {
+		return nil
+	}
+	traceKey = k.key // for reqCtx.Value in the check below
+	probe := &httptrace.ClientTrace{}
+	if httptrace.ContextClientTrace(&reqCtx{Context: context.Background(), trace: probe}) != probe {
+		return nil
+	}
 	return k.key
-}()
+}
 
 type keyRecorder struct {
 	context.Context
