@@ -32,8 +32,9 @@ type awaits struct {
 	cap      int64
 	farewell []byte
 
-	count    atomic.Int64 // waiting now (slots taken)
-	watchers atomic.Int32 // dials waiting for a slot to end (portWait)
+	count    atomic.Int64  // waiting now (slots taken)
+	watchers atomic.Int32  // dials waiting for a slot to end (portWait)
+	ends     atomic.Uint64 // waits ended so far: a dial compares it across its connect
 
 	mu     sync.Mutex
 	files  map[*os.File]struct{}
@@ -88,6 +89,7 @@ func (a *awaits) register(f *os.File) {
 func (a *awaits) end(f *os.File) {
 	a.mu.Lock()
 	delete(a.files, f)
+	a.ends.Add(1)
 	if a.watchers.Load() > 0 {
 		close(a.freed)
 		a.freed = make(chan struct{})

@@ -123,13 +123,14 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		dialCtx = withPlan(ctx, plan)
 		network = d.narrowNetwork(network)
 	}
-	var portWaitUntil time.Time
+	var pw portWait
 	for {
+		pw.ends = d.awaits.ends.Load() // a wait ending from here on may free a port
 		c, err := d.nd.DialContext(dialCtx, network, address)
 		if err == nil {
 			return d.wrap(c.(*net.TCPConn), claimed), nil
 		}
-		if d.retry(ctx, err, plan, &portWaitUntil) {
+		if d.retry(ctx, err, plan, &pw) {
 			continue
 		}
 		err = d.explainFamily(err, network, address)
@@ -140,7 +141,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 
 // retry says whether a failed dial is tried again: on the next source or
 // port after EADDRNOTAVAIL, or once a peer-first close frees a port.
-func (d *Dialer) retry(ctx context.Context, err error, plan *dialPlan, portWaitUntil *time.Time) bool {
+func (d *Dialer) retry(ctx context.Context, err error, plan *dialPlan, pw *portWait) bool {
 	if !errors.Is(err, syscall.EADDRNOTAVAIL) || ctx.Err() != nil {
 		return false
 	}
@@ -155,7 +156,7 @@ func (d *Dialer) retry(ctx context.Context, err error, plan *dialPlan, portWaitU
 	if gone && (plan == nil || !plan.exhausted()) {
 		return false
 	}
-	if !d.waitForPort(ctx, portWaitUntil) {
+	if !d.waitForPort(ctx, pw) {
 		return false
 	}
 	if plan != nil {
@@ -164,25 +165,41 @@ func (d *Dialer) retry(ctx context.Context, err error, plan *dialPlan, portWaitU
 	return true
 }
 
+// portWait is a dial's state while it waits for ports freed by
+// peer-first closes: the end of its waiting, and how many waits had ended
+// when its last connect began.
+type portWait struct {
+	until time.Time
+	ends  uint64
+}
+
 // waitForPort waits for a connection awaiting its peer's FIN to end, when
 // there is one, for at most AwaitPeerClose from the first wait of the dial.
-func (d *Dialer) waitForPort(ctx context.Context, until *time.Time) bool {
+// A wait that ended since the dial's last connect began counts: its port
+// may be free now.
+func (d *Dialer) waitForPort(ctx context.Context, pw *portWait) bool {
 	a := &d.awaits
-	if !a.on() || a.count.Load() == 0 {
+	if !a.on() {
 		return false
 	}
-	if until.IsZero() {
-		*until = time.Now().Add(a.wait)
+	if a.ends.Load() != pw.ends {
+		return true // ended while we connected
+	}
+	if a.count.Load() == 0 {
+		return false
+	}
+	if pw.until.IsZero() {
+		pw.until = time.Now().Add(a.wait)
 		d.portWaits.Add(1)
 	}
-	left := time.Until(*until)
+	left := time.Until(pw.until)
 	if left <= 0 {
 		return false
 	}
 	a.watchers.Add(1)
 	defer a.watchers.Add(-1)
 	freed := a.freedChan()
-	if a.count.Load() == 0 { // ended before we watched
+	if a.ends.Load() != pw.ends || a.count.Load() == 0 { // ended before we watched
 		return true
 	}
 	t := time.NewTimer(left)
