@@ -200,6 +200,9 @@ func (w *conn) closeReason() (telemetry.Reason, bool) {
 	if t := w.c.idleTime.Load(); t > 0 && idle >= t && w.c.claim(claimIdleTime) {
 		return telemetry.ReasonMaxIdleTime, true
 	}
+	if w.c.claim(claimLifetime) {
+		return telemetry.ReasonMaxLifetime, true
+	}
 	if w.c.claim(claimMaxIdle) {
 		return telemetry.ReasonMaxIdle, true
 	}

@@ -184,10 +184,12 @@ type claimKind uint8
 const (
 	claimMaxIdle claimKind = iota
 	claimIdleTime
+	claimLifetime
 )
 
-// claim attributes one close to database/sql's MaxIdleClosed or
-// MaxIdleTimeClosed, if that counter has an increment no close has been
+// claim attributes one close to database/sql's MaxIdleClosed,
+// MaxIdleTimeClosed or MaxLifetimeClosed (a lifetime set on the embedded
+// *sql.DB itself), if that counter has an increment no close has been
 // attributed to yet.
 func (c *Connector) claim(k claimKind) bool {
 	db := c.db.Load()
@@ -196,8 +198,11 @@ func (c *Connector) claim(k claimKind) bool {
 	}
 	st := db.Stats()
 	have, n := &c.tr.claimedMaxIdle, st.MaxIdleClosed
-	if k == claimIdleTime {
+	switch k {
+	case claimIdleTime:
 		have, n = &c.tr.claimedIdleTime, st.MaxIdleTimeClosed
+	case claimLifetime:
+		have, n = &c.tr.claimedLifetime, st.MaxLifetimeClosed
 	}
 	for {
 		old := have.Load()

@@ -29,6 +29,9 @@ func (c *Connector) discoverOn(ctx context.Context, dc driver.Conn) {
 	}
 	v, err := queryOne(ctx, qc, q)
 	if err != nil {
+		if ctx.Err() != nil {
+			c.discover.Store(true) // cut short by the caller: try on the next connection
+		}
 		c.logger().Warn("sqlx: reading the server's idle timeout failed", "pool", c.name, "query", q, "error", err)
 		return
 	}

@@ -19,7 +19,7 @@ type tracker struct {
 	connectErrors atomic.Int64
 	// claimed counts closes attributed to database/sql's own counters,
 	// so that each of its increments explains one close.
-	claimedMaxIdle, claimedIdleTime atomic.Int64
+	claimedMaxIdle, claimedIdleTime, claimedLifetime atomic.Int64
 	// onClose, if set, sees every close (tests, the advisor).
 	onClose atomic.Pointer[func(telemetry.Reason, telemetry.Side)]
 }
