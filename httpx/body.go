@@ -80,7 +80,10 @@ func (b *body) Read(p []byte) (int, error) {
 }
 
 // Close drains the body if it was not read to EOF, then closes it. It
-// blocks for at most the drain timeout (plus the base's own Close).
+// blocks for at most the drain timeout (plus the base's own Close). The
+// drain sets a read deadline on the connection: a Read still running in
+// another goroutine ends with a timeout rather than net/http's closed-body
+// error.
 func (b *body) Close() error {
 	if !b.closing.CompareAndSwap(false, true) {
 		return b.rc.Close()

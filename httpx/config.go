@@ -71,7 +71,9 @@ type Config struct {
 	// fails before writing anything, and net/http sends it again when its
 	// body can be replayed, as after a server's close. Zero means no
 	// lifetime; negative is an error. Closes are counted as
-	// MaxLifetimeClosed.
+	// MaxLifetimeClosed. An HTTP/2 connection that always carries some
+	// stream is never idle, and "Connection: close" is HTTP/1 only: such a
+	// connection is closed only once its streams end together.
 	MaxConnLifetime time.Duration
 	// MaxConnLifetimeJitter adds to each connection's lifetime a random
 	// part in [0, MaxConnLifetimeJitter), so connections opened together

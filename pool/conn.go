@@ -107,7 +107,9 @@ func (h Conn) live() *conn {
 
 // NetConn returns the connection itself, or nil once the acquisition has
 // ended. Do not close it, and do not keep it past Release: Release or
-// Destroy the Conn instead.
+// Destroy the Conn instead. Deadlines set on it directly survive Release
+// (only those set through the Conn are cleared, which costs nothing when
+// none was set): clear them before Release, or set them through the Conn.
 func (h Conn) NetConn() net.Conn {
 	if c := h.live(); c != nil {
 		return c.nc
