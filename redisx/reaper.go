@@ -138,12 +138,16 @@ func (m *monitor) Tuning() Tuning {
 }
 
 // warmClient opens idle connections of c up to n, pace apart, when it has
-// fewer: it holds n connections at once (each dials only when no idle one
-// is left), then returns them all to the pool.
+// fewer: it holds up to n connections at once (each dials only when no
+// idle one is left), then returns them all to the pool. It gives up as
+// soon as a command of the application had to wait for a connection
+// meanwhile, so a warm-up holds back the application for at most one pace.
 func warmClient(ctx context.Context, c *redis.Client, n int, pace time.Duration) {
-	if int(c.PoolStats().IdleConns) >= n {
+	st := c.PoolStats()
+	if int(st.IdleConns) >= n {
 		return
 	}
+	waits := st.WaitCount
 	held := make([]*redis.Conn, 0, n)
 	defer func() {
 		for _, cn := range held {
@@ -164,6 +168,9 @@ func warmClient(ctx context.Context, c *redis.Client, n int, pace time.Duration)
 		case <-ctx.Done():
 			return
 		case <-time.After(pace):
+		}
+		if c.PoolStats().WaitCount != waits {
+			return
 		}
 	}
 }
