@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"github.com/keepconn/keepconn/internal/dialgate"
 	"net"
 	"strconv"
 	"sync"
@@ -40,7 +41,7 @@ type hostStats struct {
 	waiters atomic.Int64 // requests waiting at the cap
 	closes  telemetry.Closes
 	active  atomic.Int64 // monotonic time of the last dial or close, for forgetting
-	gate    dialGate
+	gate    dialgate.Gate
 	t       *Transport
 }
 
@@ -156,6 +157,8 @@ func (h *hostStats) atCap(limit int64) bool {
 
 func newHostStats(t *Transport, addr string, attrs attribute.Set) *hostStats {
 	h := &hostStats{addr: addr, attrs: attrs, t: t}
+	h.gate = dialgate.Gate{Base: t.cfg.DialBackoff, Max: t.cfg.DialBackoffMax,
+		OnWait: func() { t.count.dialWaits.Add(1) }, OnBackoff: func() { t.count.dialBackoffs.Add(1) }}
 	h.touch()
 	return h
 }

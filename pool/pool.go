@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/puddle/v2"
 	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/internal/dialgate"
 	"github.com/keepconn/keepconn/internal/telemetry"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -39,7 +40,7 @@ type Pool struct {
 	dialing     atomic.Int64 // dials in progress
 	lateOrphans atomic.Int64 // dialed connections put with the idle ones outside MaxIdle
 	reports     sync.WaitGroup
-	gate        dialGate
+	gate        dialgate.Gate
 	reg         registry
 	count       counters
 	nextHealth  int64   // pool clock: the next background health check (maintenance only)
@@ -105,7 +106,8 @@ func (p *Pool) start() *Pool {
 	if p.usesClock {
 		ticks.subscribe()
 	}
-	p.gate.init(p.cfg.DialBackoff, p.cfg.DialBackoffMax)
+	p.gate = dialgate.Gate{Base: p.cfg.DialBackoff, Max: p.cfg.DialBackoffMax,
+		OnWait: func() { p.count.dialWaits.Add(1) }, OnBackoff: func() { p.count.dialBackoffs.Add(1) }}
 	p.reg.conns = make(map[*conn]struct{})
 	p.pp, _ = puddle.NewPool(&puddle.Config[*conn]{
 		Constructor: p.construct,

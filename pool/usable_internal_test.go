@@ -79,33 +79,6 @@ func TestNewConnStamped(t *testing.T) {
 	}
 }
 
-// The backoff after n failures is DialBackoff doubled n-2 times, capped by
-// DialBackoffMax: never a shift that overflows into a short pause.
-func TestBackoffNoOverflow(t *testing.T) {
-	const maxD = time.Duration(math.MaxInt64)
-	for _, base := range []time.Duration{time.Millisecond, 3 << 40, 1<<62 + 1, maxD} {
-		for _, capD := range []time.Duration{base, 2 * time.Second, maxD} {
-			if capD < base {
-				continue
-			}
-			var g dialGate
-			g.init(base, capD)
-			prev := time.Duration(0)
-			for n := 2; n < 200; n++ {
-				g.failures = n
-				b := g.backoff()
-				if b < prev || b > capD || b < base {
-					t.Fatalf("base %v cap %v: backoff after %d failures %v (before %v)", base, capD, n, b, prev)
-				}
-				prev = b
-			}
-			if prev != capD {
-				t.Fatalf("base %v cap %v: backoff ends at %v", base, capD, prev)
-			}
-		}
-	}
-}
-
 // Expiry arithmetic saturates: a lifetime and jitter near the maximum
 // never make a connection expire at once.
 func TestExpiryNoOverflow(t *testing.T) {
