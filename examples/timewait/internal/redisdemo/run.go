@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"sort"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -198,45 +195,5 @@ func redisxPool(ctx context.Context, tg *target, opts Options) (table.Row, error
 // load runs the bursts and returns the row's command figures. A missing
 // key (redis.Nil) is a successful GET.
 func load(ctx context.Context, opts Options, do func(context.Context) error) table.Row {
-	var mu sync.Mutex
-	var row table.Row
-	var lat []time.Duration
-	start := time.Now()
-	for range opts.Bursts {
-		var wg sync.WaitGroup
-		for range opts.Concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				t0 := time.Now()
-				err := do(cctx)
-				d := time.Since(t0)
-				mu.Lock()
-				defer mu.Unlock()
-				row.Requests++
-				switch {
-				case err == nil || errors.Is(err, redis.Nil):
-					row.OK++
-					lat = append(lat, d)
-				case errors.Is(err, syscall.EADDRNOTAVAIL):
-					if row.AddrNotAvail == 0 {
-						row.FirstAddrNotAvail = row.Requests - 1
-					}
-					row.AddrNotAvail++
-					row.Errors++
-				default:
-					row.Errors++
-				}
-			}()
-		}
-		wg.Wait()
-	}
-	row.Elapsed = time.Since(start)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	if n := len(lat); n > 0 {
-		row.P50, row.P99 = lat[n/2], lat[n*99/100]
-	}
-	return row
+	return table.Bursts(ctx, opts.Bursts, opts.Concurrency, do, func(err error) bool { return errors.Is(err, redis.Nil) })
 }

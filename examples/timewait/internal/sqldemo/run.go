@@ -3,14 +3,10 @@ package sqldemo
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -256,48 +252,10 @@ func (tg *target) openSqlx(maxOpen int) (*sqlx.DB, error) {
 	return mysqldriver.Open(tg.mysqlDSN, cfg)
 }
 
-// load runs the bursts and returns the row's request figures.
+// load runs the bursts of SELECT 1 and returns the row's request figures.
 func load(ctx context.Context, db *sql.DB, opts Options) table.Row {
-	var mu sync.Mutex
-	var row table.Row
-	var lat []time.Duration
-	start := time.Now()
-	for range opts.Bursts {
-		var wg sync.WaitGroup
-		for range opts.Concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				t0 := time.Now()
-				var one int
-				err := db.QueryRowContext(qctx, "SELECT 1").Scan(&one)
-				d := time.Since(t0)
-				mu.Lock()
-				defer mu.Unlock()
-				row.Requests++
-				switch {
-				case err == nil:
-					row.OK++
-					lat = append(lat, d)
-				case errors.Is(err, syscall.EADDRNOTAVAIL):
-					if row.AddrNotAvail == 0 {
-						row.FirstAddrNotAvail = row.Requests - 1
-					}
-					row.AddrNotAvail++
-					row.Errors++
-				default:
-					row.Errors++
-				}
-			}()
-		}
-		wg.Wait()
-	}
-	row.Elapsed = time.Since(start)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	if n := len(lat); n > 0 {
-		row.P50, row.P99 = lat[n/2], lat[n*99/100]
-	}
-	return row
+	return table.Bursts(ctx, opts.Bursts, opts.Concurrency, func(ctx context.Context) error {
+		var one int
+		return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}, nil)
 }
