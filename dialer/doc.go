@@ -52,7 +52,7 @@
 // server.address and server.port, one series per destination; the
 // tracked destinations follow those in use (DestinationIdleTimeout,
 // MaxTrackedDestinations). Connections dialed for a keepconn pool or
-// Transport, under telemetry.Claim, are counted in Stats but left out of
+// Transport (which mark their dials) are counted in Stats but left out of
 // the dialer's metrics, since their owner reports them.
 //
 // # Configuration

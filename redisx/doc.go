@@ -20,7 +20,8 @@
 // the go-redis client, embedded (Client.Client is the *redis.Client), with:
 //
 //   - Every connection dialed through a keepconn dialer (package dialer)
-//     under telemetry.Claim, TLS done by redisx when TLSConfig is set. The
+//     and left out of that dialer's metrics (redisx reports it), TLS done
+//     by redisx when TLSConfig is set. The
 //     connection stays a syscall.Conn, so go-redis's check before reuse
 //     still peeks at the socket. Under TLS the socket holds records, not
 //     replies, so redisx makes that check itself (the server's FIN or
