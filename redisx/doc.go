@@ -21,8 +21,8 @@
 //
 //   - Every connection dialed through a keepconn dialer (package dialer)
 //     and left out of that dialer's metrics (redisx reports it), TLS done
-//     by redisx when TLSConfig is set. The
-//     connection stays a syscall.Conn, so go-redis's check before reuse
+//     by redisx when TLSConfig is set. The connection stays a
+//     syscall.Conn, so go-redis's check before reuse
 //     still peeks at the socket. Under TLS the socket holds records, not
 //     replies, so redisx makes that check itself (the server's FIN or
 //     reset, bytes waiting) and go-redis's peek sees nothing; go-redis's
