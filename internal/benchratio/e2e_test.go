@@ -67,7 +67,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	sums := map[string]summary{}
-	for _, s := range summarize(sm, 0.95) {
+	for _, s := range summarize(sm, 0.95, "ns/op") {
 		sums[s.Name] = s
 	}
 	if a := sums["alloc"]; a.AllocsPerOp != 1 || a.BytesPerOp != 64 || sums["base"].AllocsPerOp != 0 {

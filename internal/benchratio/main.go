@@ -21,6 +21,7 @@ type options struct {
 	matchRE              *regexp.Regexp
 	n                    int
 	benchtime, cpu, raw  string
+	metric               string // the unit the paired ratio is taken on
 	timeout              time.Duration
 	verbose              bool
 }
@@ -57,6 +58,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.raw, "o", "", "also write every sample's result line to this file, for benchstat")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for each test process")
 	fs.BoolVar(&o.verbose, "v", false, "print every sample as it is measured")
+	fs.StringVar(&o.metric, "metric", "ns/op", "the unit the ratio is taken on: ns/op, or a metric the benchmark reports (e.g. cpu-ns/op)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -130,5 +132,5 @@ func measureAndReport(ctx context.Context, o *options, w, progress io.Writer) (*
 			return nil, err
 		}
 	}
-	return sm, report(w, o, s.top, summarize(sm, 0.95))
+	return sm, report(w, o, s.top, summarize(sm, 0.95, o.metric))
 }

@@ -12,6 +12,7 @@ import (
 type summary struct {
 	Name              string
 	NsPerOp           float64 // median
+	Metric            float64 // median of the unit the ratio is taken on
 	BytesPerOp        float64 // median; NaN if not reported
 	AllocsPerOp       float64 // median; NaN if not reported
 	AllocsMin         float64
@@ -24,19 +25,20 @@ type summary struct {
 }
 
 // summarize computes every sub-benchmark's medians and, for candidates,
-// the paired ratios to the baseline (sm.subs[0]) round by round.
-func summarize(sm *samples, level float64) []summary {
-	base := values(sm.byName[sm.subs[0]], "ns/op")
+// the paired ratios of metric to the baseline (sm.subs[0]) round by round.
+func summarize(sm *samples, level float64, metric string) []summary {
+	base := values(sm.byName[sm.subs[0]], metric)
 	out := make([]summary, 0, len(sm.subs))
 	for i, sub := range sm.subs {
 		rs := sm.byName[sub]
 		ns := values(rs, "ns/op")
+		m := values(rs, metric)
 		allocs := values(rs, "allocs/op")
-		s := summary{Name: sub, NsPerOp: median(ns), BytesPerOp: median(values(rs, "B/op")),
+		s := summary{Name: sub, NsPerOp: median(ns), Metric: median(m), BytesPerOp: median(values(rs, "B/op")),
 			AllocsPerOp: median(allocs), AllocsMin: minOf(allocs), AllocsMax: maxOf(allocs),
 			Ratio: math.NaN(), Baseline: i == 0}
 		if i > 0 {
-			s.pairedRatioValues = pairedRatios(ns, base)
+			s.pairedRatioValues = pairedRatios(m, base)
 			s.Ratio = median(s.pairedRatioValues)
 			s.CI = medianCI(s.pairedRatioValues, level)
 			s.Rounds = len(s.pairedRatioValues)
@@ -88,7 +90,18 @@ func maxOf(xs []float64) float64 {
 func report(w io.Writer, o *options, top string, sums []summary) error {
 	fmt.Fprintf(w, "%s %s: %d rounds of -benchtime %s, one process per sample, order alternating each round\n",
 		o.pkg, top, o.n, o.benchtime)
-	fmt.Fprintf(w, "ratio = median over rounds of (candidate ns/op ÷ baseline ns/op in the same round); CI for that median, distribution-free (order statistics)\n\n")
+	fmt.Fprintf(w, "ratio = median over rounds of (candidate %s ÷ baseline %s in the same round); CI for that median, distribution-free (order statistics)\n", o.metric, o.metric)
+	if o.metric != "ns/op" {
+		fmt.Fprintf(w, "%s medians: ", o.metric)
+		for i, s := range sums {
+			if i > 0 {
+				fmt.Fprint(w, ", ")
+			}
+			fmt.Fprintf(w, "%s %s", s.Name, fmtNum(s.Metric))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "sub-benchmark\tns/op\tB/op\tallocs/op\tratio\tCI\tconf.\tfaster")
 	for _, s := range sums {

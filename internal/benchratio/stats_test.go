@@ -121,3 +121,21 @@ func TestPairedRatios(t *testing.T) {
 		}
 	}
 }
+
+// The ratio is taken on the unit -metric names: a candidate slower in
+// wall time but cheaper in CPU time is below 1× on cpu-ns/op.
+func TestSummarizeOnMetric(t *testing.T) {
+	res := func(ns, cpu float64) result {
+		return result{Values: map[string]float64{"ns/op": ns, "cpu-ns/op": cpu}}
+	}
+	sm := &samples{subs: []string{"base", "cand"}, byName: map[string][]result{
+		"base": {res(100, 80), res(100, 80), res(100, 80)},
+		"cand": {res(120, 60), res(120, 60), res(120, 60)},
+	}}
+	if s := summarize(sm, 0.95, "ns/op")[1]; s.Ratio != 1.2 {
+		t.Fatalf("ns/op ratio %v, want 1.2", s.Ratio)
+	}
+	if s := summarize(sm, 0.95, "cpu-ns/op")[1]; s.Ratio != 0.75 || s.Metric != 60 || s.Faster != 3 {
+		t.Fatalf("cpu-ns/op ratio %v (median %v, faster %d), want 0.75, 60, 3", s.Ratio, s.Metric, s.Faster)
+	}
+}
