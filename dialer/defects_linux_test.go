@@ -14,7 +14,6 @@ import (
 	"github.com/keepconn/keepconn/internal/netnstest"
 	"github.com/keepconn/keepconn/internal/sockopt"
 	"github.com/keepconn/keepconn/internal/telemetry"
-	"golang.org/x/sys/unix"
 )
 
 // The peer closes first, then this side half-closes: no TIME_WAIT stays
@@ -150,10 +149,10 @@ func TestRemovedSourceIsNotPortExhaustion(t *testing.T) {
 	netnstest.Run(t, goneSource, func(t *testing.T) {
 		srv := startServer(t, "10.9.9.1:5000", drainUntilEOF)
 		p := netip.MustParsePrefix("10.9.9.9/32")
-		changeAddr(t, unix.RTM_NEWADDR, p)
+		addAddr(t, p)
 		d := mustNew(t, Config{SourceAddrs: addrs("10.9.9.9")})
 		dialOrFail(t, d, srv.addr()).Close()
-		changeAddr(t, unix.RTM_DELADDR, p)
+		deleteAddr(t, p)
 		_, err := d.Dial("tcp", srv.addr())
 		if !errors.Is(err, syscall.EADDRNOTAVAIL) || !errors.Is(err, ErrSourceUnavailable) ||
 			!strings.Contains(err.Error(), "10.9.9.9") || !strings.Contains(err.Error(), "not port exhaustion") {
@@ -172,9 +171,9 @@ func TestRemovedSourceWithAnotherLeft(t *testing.T) {
 	netnstest.Run(t, goneSource, func(t *testing.T) {
 		srv := startServer(t, "10.9.9.1:5000", drainUntilEOF)
 		p := netip.MustParsePrefix("10.9.9.9/32")
-		changeAddr(t, unix.RTM_NEWADDR, p)
+		addAddr(t, p)
 		d := mustNew(t, Config{SourceAddrs: addrs("10.9.9.9", "10.9.9.1")})
-		changeAddr(t, unix.RTM_DELADDR, p)
+		deleteAddr(t, p)
 		for range 4 {
 			c := dialOrFail(t, d, srv.addr())
 			if src := c.LocalAddr().(*net.TCPAddr).IP.String(); src != "10.9.9.1" {

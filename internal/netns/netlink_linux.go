@@ -9,9 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newAddrRequest builds an RTM_NEWADDR message: nlmsghdr, ifaddrmsg and the
-// IFA_LOCAL and IFA_ADDRESS attributes.
-func newAddrRequest(ifindex uint32, p netip.Prefix) []byte {
+// addrRequest builds an RTM_NEWADDR or RTM_DELADDR message: nlmsghdr,
+// ifaddrmsg and the IFA_LOCAL and IFA_ADDRESS attributes.
+func addrRequest(typ uint16, ifindex uint32, p netip.Prefix) []byte {
 	addr := p.Addr().Unmap().AsSlice()
 	family := byte(unix.AF_INET)
 	if len(addr) == 16 {
@@ -23,8 +23,12 @@ func newAddrRequest(ifindex uint32, p netip.Prefix) []byte {
 	b = appendAttr(b, unix.IFA_LOCAL, addr)
 	b = appendAttr(b, unix.IFA_ADDRESS, addr)
 	binary.NativeEndian.PutUint32(b[0:4], uint32(len(b)))
-	binary.NativeEndian.PutUint16(b[4:6], unix.RTM_NEWADDR)
-	binary.NativeEndian.PutUint16(b[6:8], unix.NLM_F_REQUEST|unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	flags := uint16(unix.NLM_F_REQUEST | unix.NLM_F_ACK)
+	if typ == unix.RTM_NEWADDR {
+		flags |= unix.NLM_F_CREATE | unix.NLM_F_EXCL
+	}
+	binary.NativeEndian.PutUint16(b[4:6], typ)
+	binary.NativeEndian.PutUint16(b[6:8], flags)
 	binary.NativeEndian.PutUint32(b[8:12], 1)
 	return b
 }

@@ -4,20 +4,14 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"syscall"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
 
-// NewNetnsAttr returns process attributes that start a child in a new
-// network namespace, killed if this process dies.
-//
-// Deprecated: a child started with these attributes alone carries no proof
-// that its namespace is new, so Setup refuses to configure it. Use Start
-// or Run.
-func NewNetnsAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
-}
+// setUp records that Setup succeeded in this process: AddAddr and
+// DeleteAddr change addresses only then.
+var setUp atomic.Bool
 
 // Unavailable says why namespaces cannot be made here, or "" if they can.
 func Unavailable() string {
@@ -52,7 +46,27 @@ func Setup(cfg Config) error {
 			return fmt.Errorf("sysctl %s=%q: %w", kv[0], kv[1], err)
 		}
 	}
+	setUp.Store(true)
 	return nil
+}
+
+// AddAddr adds p to the named interface, in a namespace Setup has set up
+// in this process; anywhere else it changes nothing and returns an error
+// wrapping ErrNotCreated.
+func AddAddr(ifname string, p netip.Prefix) error {
+	if !setUp.Load() {
+		return fmt.Errorf("%w: AddAddr before Setup", ErrNotCreated)
+	}
+	return changeAddr(ifname, unix.RTM_NEWADDR, p)
+}
+
+// DeleteAddr removes p from the named interface, as a configured source
+// address can disappear from a host; like AddAddr, only after Setup.
+func DeleteAddr(ifname string, p netip.Prefix) error {
+	if !setUp.Load() {
+		return fmt.Errorf("%w: DeleteAddr before Setup", ErrNotCreated)
+	}
+	return changeAddr(ifname, unix.RTM_DELADDR, p)
 }
 
 // linkUp sets IFF_UP on the named interface.
@@ -78,6 +92,12 @@ func linkUp(name string) error {
 
 // addAddr adds p to the interface through an RTM_NEWADDR netlink request.
 func addAddr(ifname string, p netip.Prefix) error {
+	return changeAddr(ifname, unix.RTM_NEWADDR, p)
+}
+
+// changeAddr sends an RTM_NEWADDR or RTM_DELADDR request for p on the
+// interface and reads the kernel's answer.
+func changeAddr(ifname string, typ uint16, p netip.Prefix) error {
 	ifc, err := netInterfaceIndex(ifname)
 	if err != nil {
 		return err
@@ -87,7 +107,7 @@ func addAddr(ifname string, p netip.Prefix) error {
 		return err
 	}
 	defer unix.Close(fd)
-	if err := unix.Sendto(fd, newAddrRequest(ifc, p), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := unix.Sendto(fd, addrRequest(typ, ifc, p), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return err
 	}
 	return readAck(fd)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -193,6 +194,17 @@ func restoreSettings(t *testing.T, s settings) {
 		if cur, _ := os.ReadFile(sysctlPath(k)); string(cur) != val {
 			t.Logf("restoring %s to %q", k, val)
 			os.WriteFile(sysctlPath(k), []byte(val), 0o644)
+		}
+	}
+}
+
+// AddAddr and DeleteAddr change nothing in a process that has not set up
+// its own namespace: here, the host's.
+func TestAddrChangesRefusedBeforeSetup(t *testing.T) {
+	p := netip.MustParsePrefix("127.0.0.77/32")
+	for name, change := range map[string]func(string, netip.Prefix) error{"AddAddr": AddAddr, "DeleteAddr": DeleteAddr} {
+		if err := change("lo", p); !errors.Is(err, ErrNotCreated) {
+			t.Errorf("%s in the host namespace: %v, want ErrNotCreated", name, err)
 		}
 	}
 }

@@ -4,16 +4,11 @@ package netns
 
 import (
 	"errors"
+	"net/netip"
 	"os/exec"
-	"syscall"
 )
 
 var errNotLinux = errors.New("network namespaces exist only on Linux")
-
-// NewNetnsAttr returns nil: network namespaces exist only on Linux.
-//
-// Deprecated: use Start or Run.
-func NewNetnsAttr() *syscall.SysProcAttr { return nil }
 
 // Unavailable says why namespaces cannot be made here.
 func Unavailable() string { return errNotLinux.Error() }
@@ -26,3 +21,9 @@ func Run(*exec.Cmd) error { return errNotLinux }
 
 // Setup fails: network namespaces exist only on Linux.
 func Setup(Config) error { return errNotLinux }
+
+// AddAddr fails: network namespaces exist only on Linux.
+func AddAddr(string, netip.Prefix) error { return errNotLinux }
+
+// DeleteAddr fails: network namespaces exist only on Linux.
+func DeleteAddr(string, netip.Prefix) error { return errNotLinux }
