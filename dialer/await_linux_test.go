@@ -66,19 +66,14 @@ func TestAwaitPeerCloseMovesTimeWaitToServer(t *testing.T) {
 }
 
 // waitSettled waits until no socket towards dst is still closing
-// (FIN_WAIT, CLOSING, LAST_ACK): a client that closed first keeps an
-// orphan in FIN_WAIT2 until the server's FIN turns it into a TIME_WAIT.
+// (sockdiag.AwaitClosed).
 func waitSettled(t *testing.T, dst netip.AddrPort) {
 	t.Helper()
-	waitFor(t, "the closes towards "+dst.String()+" to settle", func() bool {
-		closing := 0
-		for _, e := range kernelSockets(t) {
-			if addrPortOf(e.remote) == dst && e.state != sockdiag.StateTimeWait {
-				closing++
-			}
-		}
-		return closing == 0
-	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := sockdiag.AwaitClosed(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func runRequests(t *testing.T, d *Dialer, n, workers int) {

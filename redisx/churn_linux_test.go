@@ -4,11 +4,11 @@ import (
 	"net/netip"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/internal/netnstest"
 	"github.com/keepconn/keepconn/internal/redistest"
+	"github.com/keepconn/keepconn/internal/sockdiag"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -98,23 +98,17 @@ func TestIdleCapChurnInNamespace(t *testing.T) {
 	})
 }
 
-// settledTimeWait counts the client's TIME_WAIT towards server once two
-// counts 50 ms apart agree: the last closes can still be in FIN_WAIT2
-// until the server has read their FIN.
+// settledTimeWait counts the client's TIME_WAIT towards server once no
+// connection to it is still closing (sockdiag.AwaitClosed).
 func settledTimeWait(t *testing.T, server netip.AddrPort) int64 {
 	t.Helper()
-	prev := int64(-1)
-	for range 40 {
-		cen, err := dialer.TimeWaitCensus(testCtx(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := int64(cen.ByPeer[server])
-		if n == prev {
-			return n
-		}
-		prev = n
-		time.Sleep(50 * time.Millisecond)
+	ctx := testCtx(t)
+	if err := sockdiag.AwaitClosed(ctx, server); err != nil {
+		t.Fatal(err)
 	}
-	return prev
+	cen, err := dialer.TimeWaitCensus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(cen.ByPeer[server])
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/internal/dbtest"
+	"github.com/keepconn/keepconn/internal/sockdiag"
 	"github.com/keepconn/keepconn/sqlx"
 	"github.com/keepconn/keepconn/sqlx/mysqldriver"
 	"github.com/keepconn/keepconn/sqlx/pgxdriver"
@@ -214,9 +215,16 @@ func checkIdentities(t testing.TB, s sqlx.Stats) {
 	}
 }
 
+// timeWaitTowards counts the client's TIME_WAIT towards dst once no
+// connection to dst is still closing.
 func timeWaitTowards(t testing.TB, dst netip.AddrPort) int {
 	t.Helper()
-	c, err := dialer.TimeWaitCensus(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sockdiag.AwaitClosed(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	c, err := dialer.TimeWaitCensus(ctx)
 	if err != nil {
 		t.Logf("TIME_WAIT census: %v", err)
 		return -1

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/internal/dbtest"
@@ -44,7 +43,6 @@ func plainTimeWait(t *testing.T, tg target) {
 	tw0 := timeWaitTowards(t, tg.addrPort())
 	r := runBursts(db, 50, nsBursts, 0)
 	db.Close()
-	time.Sleep(100 * time.Millisecond)
 	tw := timeWaitTowards(t, tg.addrPort()) - tw0
 	s := d.Stats()
 	t.Logf("plain: %d queries, %d dials, %d closes: %d active, %d passive; kernel: %d TIME_WAIT on the client (%.0f%%)",

@@ -112,21 +112,10 @@ func run(v variant, n, workers int) error {
 // once the last closes have finished their handshakes: a socket is in
 // FIN_WAIT2 until the other side's FIN comes, and only then in TIME_WAIT.
 func settledTimeWait(ctx context.Context, srv netip.AddrPort) (cli, server int, err error) {
-	last, stable := -1, 0
-	for range 100 {
-		if cli, server, err = sockdiag.TimeWaitSides(ctx, srv); err != nil {
-			return 0, 0, err
-		}
-		if n := cli + server; n == last {
-			if stable++; stable == 5 {
-				break
-			}
-		} else {
-			last, stable = n, 0
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := sockdiag.AwaitClosed(ctx, srv); err != nil {
+		return 0, 0, err
 	}
-	return cli, server, nil
+	return sockdiag.TimeWaitSides(ctx, srv)
 }
 
 // load sends n requests from workers goroutines, in bursts: the gaps let

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/keepconn/keepconn/dialer"
@@ -140,7 +139,6 @@ func measure(ctx context.Context, tg *target, opts Options, run func(context.Con
 	if err != nil {
 		return row, err
 	}
-	time.Sleep(50 * time.Millisecond)
 	cli, srv, _ := table.TimeWait(ctx, tg.addr)
 	// TIME_WAITs of earlier cases can be taken over meanwhile (the host's
 	// tcp_tw_reuse): a count going down means nothing of this case.

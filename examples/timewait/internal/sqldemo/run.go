@@ -208,7 +208,6 @@ func runCase(ctx context.Context, tg *target, opts Options, maxOpen, maxIdle int
 	row := load(ctx, db, opts)
 	row.NewConns = opened()
 	done()
-	time.Sleep(50 * time.Millisecond)
 	cli, srv, _ := table.TimeWait(ctx, tg.addr)
 	// TIME_WAITs of earlier cases can be taken over meanwhile (the host's
 	// tcp_tw_reuse): a count going down means nothing of this case.
