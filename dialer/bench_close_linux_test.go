@@ -36,6 +36,7 @@ func BenchmarkClose(b *testing.B) {
 				}
 				quit := []byte("QUIT\n")
 				var inClose time.Duration
+				defer reportKernelAsks(b)()
 				b.ReportAllocs()
 				for b.Loop() {
 					c, err := dial(ctx, "tcp", quitServerAddr)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/keepconn/keepconn/internal/netnstest"
+	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
 // benchNamespace has a wide port range so that a benchmark's client-first
@@ -67,10 +68,7 @@ func noPortDialer(srcs ...string) *net.Dialer {
 }
 
 func benchDial(b *testing.B, ctx context.Context, dial dialFunc, addr string) {
-	lookups := timeWaitLookups.Load()
-	defer func() {
-		b.ReportMetric(float64(timeWaitLookups.Load()-lookups)/float64(b.N), "lookups/op")
-	}()
+	defer reportKernelAsks(b)()
 	b.ReportAllocs()
 	for b.Loop() {
 		c, err := dial(ctx, "tcp", addr)
@@ -78,5 +76,16 @@ func benchDial(b *testing.B, ctx context.Context, dial dialFunc, addr string) {
 			b.Fatal(err)
 		}
 		c.Close()
+	}
+}
+
+// reportKernelAsks returns a function that reports, per operation, the
+// closes that asked more of the kernel than one state read: a peek at the
+// receive queue, a lookup of the TIME_WAIT table.
+func reportKernelAsks(b *testing.B) func() {
+	peeks, lookups := sockopt.Peeks.Load(), timeWaitLookups.Load()
+	return func() {
+		b.ReportMetric(float64(sockopt.Peeks.Load()-peeks)/float64(b.N), "peeks/op")
+		b.ReportMetric(float64(timeWaitLookups.Load()-lookups)/float64(b.N), "lookups/op")
 	}
 }

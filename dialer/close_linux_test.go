@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"sync"
 	"testing"
 
 	"github.com/keepconn/keepconn"
@@ -59,7 +60,10 @@ func TestCloseAccountingMatchesKernel(t *testing.T) {
 
 func TestCloseWithUnreadBytesIsAReset(t *testing.T) {
 	netnstest.Run(t, hundredPorts, func(t *testing.T) {
-		srv := startServer(t, "127.0.0.1:5000", func(c net.Conn) { c.Write([]byte("hi")); drainUntilEOF(c) })
+		hold := make(chan struct{}) // the server's FIN must not come first
+		srv := startServer(t, "127.0.0.1:5000", func(c net.Conn) { c.Write([]byte("hi")); drainUntilEOF(c); <-hold })
+		release := sync.OnceFunc(func() { close(hold) })
+		t.Cleanup(release)
 		d := mustNew(t, Config{})
 		c := dialOrFail(t, d, srv.addr())
 		waitFor(t, "unread bytes", func() bool { u, _ := queues(t, c); return u > 0 })
@@ -68,6 +72,7 @@ func TestCloseWithUnreadBytesIsAReset(t *testing.T) {
 		if err != nil || side != SideAbortive {
 			t.Fatalf("CloseSide = %v, %v; want abortive: Linux resets a socket closed with unread data", side, err)
 		}
+		release()
 		srv.close()
 		if st := stateOf(t, local, remote); st != 0 {
 			t.Fatalf("client socket in state %d after the reset, want gone", st)

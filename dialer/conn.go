@@ -1,7 +1,6 @@
 package dialer
 
 import (
-	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -52,6 +51,7 @@ type Conn struct {
 	// writeFailed: a Write or ReadFrom returned an error, so the stream may
 	// end inside a message, which a Farewell must not complete.
 	writeFailed atomic.Bool
+	io          ioTrack       // what the reads and writes have seen (conn_io.go)
 	probe       sockopt.Probe // reused by the close
 }
 
@@ -75,27 +75,6 @@ func (c *Conn) KeepconnCloseWritesNothing() {}
 // NetConn returns the underlying *net.TCPConn. Closing it directly bypasses
 // the dialer's close accounting.
 func (c *Conn) NetConn() net.Conn { return c.tcpConn }
-
-// Write writes to the connection, as *net.TCPConn does. A failed write
-// (a deadline, a reset) may have sent part of b: the Farewell, if any, is
-// then not written at close, so that it cannot complete a cut message.
-func (c *Conn) Write(b []byte) (int, error) {
-	n, err := c.tcpConn.Write(b)
-	if err != nil {
-		c.writeFailed.Store(true)
-	}
-	return n, err
-}
-
-// ReadFrom copies r to the connection (sendfile or splice where the kernel
-// can), as *net.TCPConn does; a failure counts as a failed Write.
-func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
-	n, err := c.tcpConn.ReadFrom(r)
-	if err != nil {
-		c.writeFailed.Store(true)
-	}
-	return n, err
-}
 
 // CloseWrite shuts down the writing side (sends a FIN) and records who
 // closed first at that moment: if the peer's FIN had come already, the
@@ -184,11 +163,17 @@ func (c *Conn) closeFirst() error {
 		c.finish(SideAbortive, c.reasonFor(sockopt.StateEstablished), report)
 		return err
 	}
+	if half == 0 && c.io.peerFIN.Load() {
+		err := c.tcpConn.Close() // a Read saw the FIN: passive, nothing unread
+		c.finish(SidePassive, c.reasonOfSide(SidePassive), report)
+		return err
+	}
 	if half == 0 && c.d.awaits.on() {
 		if started, err := c.tryAwait(report); started {
 			return err
 		}
 	}
+	c.io.prepare(&c.probe)
 	side := probeClose(&c.probe, c.raw, half, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
 	err := c.tcpConn.Close()
 	c.finish(side, c.reasonOfSide(side), report)

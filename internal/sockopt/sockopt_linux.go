@@ -1,6 +1,7 @@
 package sockopt
 
 import (
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -48,9 +49,23 @@ const (
 // peer has sent neither, shutdown(SHUT_WR) sends this side's FIN and the
 // TCP state is read right after it. A Probe is reused across calls of
 // one connection: after the first, Run allocates nothing.
+//
+// With Shutdown and Counted (and not Dup), the peek is left out where it
+// can be: shutdown comes first, then one TCP_INFO read gives the state
+// and tcpi_bytes_received, the bytes the kernel has taken in order (the
+// peer's FIN counts one). Their excess over Consumed, the bytes the
+// application has read, bounds the unread bytes from above: bytes read
+// past the counter (through the raw descriptor, say) only make the bound
+// too high, never too low. A bound of zero needs no peek; otherwise, or
+// on a kernel whose tcp_info has no tcpi_bytes_received (before Linux
+// 4.1), the peek tells. Peer then reports PeerOpen or PeerData only (the
+// state tells the peer's FIN), and the FIN goes out even when bytes are
+// unread: the close that follows resets the connection all the same.
 type Probe struct {
-	Shutdown bool // in: send the FIN when the peer is still open
-	Dup      bool // in: duplicate the descriptor unless the peer closed or reset
+	Shutdown bool  // in: send the FIN when the peer is still open
+	Dup      bool  // in: duplicate the descriptor unless the peer closed or reset
+	Counted  bool  // in: Consumed is kept: shut down first, peek only if needed
+	Consumed int64 // in: the bytes the application has read, with Counted
 
 	Peer     uint8 // out: PeerOpen, PeerData, PeerEOF or PeerGone
 	State    uint8 // out: the TCP state after the shutdown, if made
@@ -87,32 +102,83 @@ func (p *Probe) Run(rc syscall.RawConn) error {
 }
 
 func (p *Probe) run(fd uintptr) {
-	var b [1]byte
-	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
-		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
-	switch {
-	case errno == unix.EAGAIN:
-		p.Peer = PeerOpen
-	case errno != 0:
-		p.Peer = PeerGone
-	case n == 0:
-		p.Peer = PeerEOF
-	default:
-		p.Peer = PeerData
+	if p.Shutdown && p.Counted && !p.Dup {
+		p.shutdownFirst(fd)
+		return
 	}
+	p.Peer = peek(fd)
 	if p.Dup && (p.Peer == PeerOpen || p.Peer == PeerData) {
 		p.DupFD, p.Err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
 	}
 	if !p.Shutdown || p.Peer != PeerOpen {
 		return
 	}
+	p.shutdown(fd)
+}
+
+// shutdownFirst is the counted probe (see Probe): shutdown, one TCP_INFO
+// read, and a peek only when the bytes received exceed those consumed.
+func (p *Probe) shutdownFirst(fd uintptr) {
+	if p.ShutDown = unix.Shutdown(int(fd), unix.SHUT_WR) == nil; !p.ShutDown {
+		p.Peer = PeerGone // ENOTCONN: the connection was reset or gone
+		return
+	}
+	received, ok, err := stateAndReceived(int(fd), &p.State)
+	if p.Err = err; err != nil {
+		return
+	}
+	switch p.State {
+	case StateClose:
+		p.closeDetails(int(fd))
+		return // tcp_close sends no reset from CLOSE, unread or not
+	case StateLastAck, StateClosing:
+		received = max(received, 1) - 1 // the peer's FIN
+	}
+	if !ok || received > uint64(p.Consumed) {
+		if peek(fd) == PeerData {
+			p.Peer = PeerData
+		}
+	}
+}
+
+// shutdown sends this side's FIN and reads the state right after it.
+func (p *Probe) shutdown(fd uintptr) {
 	p.ShutDown = unix.Shutdown(int(fd), unix.SHUT_WR) == nil
 	if p.Err = getState(int(fd), &p.State); p.Err == nil && p.State == StateClose {
-		soErr, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
-		p.Reset = err != nil || soErr != 0
-		v, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK)
-		p.QuickAck = err == nil && v != 0
+		p.closeDetails(int(fd))
 	}
+}
+
+// closeDetails reads, for a socket that reached CLOSE right after its
+// shutdown, whether it was reset (SO_ERROR) and whether it is out of
+// delayed-ACK ping-pong mode (TCP_QUICKACK).
+func (p *Probe) closeDetails(fd int) {
+	soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	p.Reset = err != nil || soErr != 0
+	v, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK)
+	p.QuickAck = err == nil && v != 0
+}
+
+// Peeks counts the peeks Probe has made, for tests and benchmarks that
+// show which closes need one.
+var Peeks atomic.Int64
+
+// peek is recv(MSG_PEEK|MSG_DONTWAIT) of one byte: what waits in the
+// receive direction.
+func peek(fd uintptr) uint8 {
+	Peeks.Add(1)
+	var b [1]byte
+	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	switch {
+	case errno == unix.EAGAIN:
+		return PeerOpen
+	case errno != 0:
+		return PeerGone
+	case n == 0:
+		return PeerEOF
+	}
+	return PeerData
 }
 
 // AwaitEOF is the package's AwaitEOF, with no allocation after the first
@@ -279,6 +345,25 @@ func getState(fd int, state *uint8) error {
 		return errno
 	}
 	return nil
+}
+
+// infoReceivedEnd is the length of struct tcp_info up to the end of
+// tcpi_bytes_received.
+const infoReceivedEnd = uint32(unsafe.Offsetof(unix.TCPInfo{}.Bytes_received) + unsafe.Sizeof(unix.TCPInfo{}.Bytes_received))
+
+// stateAndReceived reads tcpi_state and tcpi_bytes_received in one
+// TCP_INFO read; ok is false when the kernel's tcp_info is too short to
+// have the second.
+func stateAndReceived(fd int, state *uint8) (received uint64, ok bool, err error) {
+	var info unix.TCPInfo
+	size := infoReceivedEnd
+	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
+	if errno != 0 {
+		return 0, false, errno
+	}
+	*state = info.State
+	return info.Bytes_received, size >= infoReceivedEnd, nil
 }
 
 // CloseFD closes a descriptor made by Dup or Probe.

@@ -37,6 +37,8 @@ const (
 type Probe struct {
 	Shutdown bool
 	Dup      bool
+	Counted  bool
+	Consumed int64
 	Peer     uint8
 	State    uint8
 	ShutDown bool
