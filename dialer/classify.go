@@ -27,15 +27,22 @@ func peerClosedState(state uint8) bool {
 // The side is decided from the kernel, exactly. Unread bytes make Linux
 // answer the close with an RST: abortive. The peer's FIN already in, or a
 // reset: passive. Otherwise this side's FIN is sent by shutdown and the
-// state read right after: FIN_WAIT or CLOSING means it went first
-// (TIME_WAIT here); LAST_ACK means the peer's FIN arrived between the
-// peek and the shutdown (no TIME_WAIT here). CLOSE, reached when the
-// round trip is shorter than the shutdown itself (loopback), can mean
-// either. A FIN received while established puts the socket in delayed-ACK
-// ping-pong mode, so CLOSE without that mode (TCP_QUICKACK reads 1) means
-// this FIN went first (unless SO_ERROR tells a reset); with it, the kernel
-// is asked whether a TIME_WAIT holds the 4-tuple. Reading the state once and then closing would count
-// a close active whenever the peer's FIN slipped in before the close.
+// state read right after it: FIN_WAIT or CLOSING means it went first
+// (TIME_WAIT here); LAST_ACK means the peer's FIN came before the
+// shutdown (no TIME_WAIT here). CLOSE, reached when the round trip is
+// shorter than the shutdown itself (loopback), can mean either. A FIN
+// received while established puts the socket in delayed-ACK ping-pong
+// mode, so CLOSE without that mode (TCP_QUICKACK reads 1) means this FIN
+// went first (unless SO_ERROR tells a reset); with it, the kernel is
+// asked whether a TIME_WAIT holds the 4-tuple. Reading the state once and
+// then closing would count a close active whenever the peer's FIN slipped
+// in before the close.
+//
+// With p.Counted the shutdown comes first and one TCP_INFO read gives the
+// state and the bytes received, which against p.Consumed tell whether a
+// peek for unread bytes is needed at all: two system calls for the
+// common active close. Without it the peek comes first, which tells a
+// peer-first close in one.
 func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, lk *sockdiag.Looker, local, remote net.Addr) Side {
 	p.Shutdown = half == 0
 	if err := p.Run(rc); err != nil && p.Peer == sockopt.PeerOpen && !p.ShutDown {
