@@ -95,7 +95,9 @@ func shutdownSide(rc syscall.RawConn, shutdown func() error, lk *sockdiag.Looker
 
 // timeWaitSide asks the kernel whether a TIME_WAIT holds the 4-tuple of a
 // socket that reached CLOSE right after its shutdown: the socket itself is
-// out of the kernel's tables then, so a socket found is the TIME_WAIT. lk,
+// out of the kernel's tables then, so a TIME_WAIT found is its own. A
+// socket found in another state is a new connection that reused the
+// local port the passive close freed at once. lk,
 // the dialer's, keeps a netlink socket open; nil opens one for the call.
 func timeWaitSide(lk *sockdiag.Looker, local, remote net.Addr) Side {
 	timeWaitLookups.Add(1)
@@ -103,11 +105,14 @@ func timeWaitSide(lk *sockdiag.Looker, local, remote net.Addr) Side {
 	if lk != nil {
 		lookup = lk.Lookup
 	}
-	_, found, err := lookup(addrPortOf(local), addrPortOf(remote))
-	if err != nil || found {
+	state, found, err := lookup(addrPortOf(local), addrPortOf(remote))
+	switch {
+	case err != nil:
+		return SideActive
+	case found && state == sockopt.StateTimeWait:
 		return SideActive
 	}
-	return SidePassive
+	return SidePassive // none, or a new connection that took the freed port
 }
 
 // timeWaitLookups counts the closes that needed a kernel lookup (tests

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/keepconn/keepconn/internal/netnstest"
 	"github.com/keepconn/keepconn/internal/sockopt"
@@ -132,4 +133,57 @@ func writeGoodbye(t *testing.T, c *Conn) {
 	if _, err := c.Write([]byte("QUIT\n")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A destination whose server closes first gets closes that peek first
+// (one system call tells the peer's FIN), once a few closes have shown
+// it; a client-first destination keeps the shutdown-first order, which
+// needs no peek. The sides stay exact either way.
+func TestCloseOrderFollowsTheDestination(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		first := startServer(t, "127.0.0.1:5000", closeAtOnce)
+		d := mustNew(t, Config{})
+		for i := range 2 * leanLimit {
+			c := dialOrFail(t, d, first.addr()).(*Conn)
+			waitFor(t, "the server's FIN", func() bool { return stateOf(t, c.LocalAddr(), c.RemoteAddr()) == sockopt.StateCloseWait })
+			peeks := sockopt.Peeks.Load()
+			side, err := c.CloseSide()
+			got := sockopt.Peeks.Load() - peeks
+			if err != nil || side != SidePassive {
+				t.Fatalf("close %d: %v, %v; want passive", i, side, err)
+			}
+			if i > 0 && got != 1 {
+				t.Fatalf("close %d, after %d passive closes: %d peeks, want 1 (peek first)", i, i, got)
+			}
+		}
+		held := startServer(t, "127.0.0.1:5001", drainUntilEOF)
+		for i := range 2 {
+			c := dialOrFail(t, d, held.addr()).(*Conn)
+			peeks := sockopt.Peeks.Load()
+			if side, err := c.CloseSide(); err != nil || side != SideActive || sockopt.Peeks.Load() != peeks {
+				t.Fatalf("client-first close %d: %v, %v with %d peeks; want active with none", i, side, err, sockopt.Peeks.Load()-peeks)
+			}
+		}
+	})
+}
+
+// A peer's FIN that came long before the close (its delayed ACK timed out
+// and ended ping-pong mode) is still a passive close on the
+// shutdown-first order, where on loopback the socket reaches CLOSE within
+// the shutdown: the kernel's TIME_WAIT table decides, not TCP_QUICKACK.
+func TestCloseLongAfterThePeersFINIsPassive(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		srv := startServer(t, "127.0.0.1:5000", closeAtOnce)
+		for i := range 3 {
+			d := mustNew(t, Config{}) // a new destination: shutdown first
+			c := dialOrFail(t, d, srv.addr()).(*Conn)
+			waitFor(t, "the server's FIN", func() bool { return stateOf(t, c.LocalAddr(), c.RemoteAddr()) == sockopt.StateCloseWait })
+			time.Sleep(300 * time.Millisecond) // past any delayed ACK
+			local, remote := c.LocalAddr(), c.RemoteAddr()
+			if side, err := c.CloseSide(); err != nil || side != SidePassive {
+				t.Fatalf("close %d: %v, %v; want passive (probe %+v)", i, side, err, c.probe)
+			}
+			assertKernelSide(t, local, remote, SidePassive)
+		}
+	})
 }

@@ -173,7 +173,7 @@ func (c *Conn) closeFirst() error {
 			return err
 		}
 	}
-	c.io.prepare(&c.probe)
+	c.io.prepare(&c.probe, c.dest.lean.peekFirst())
 	side := probeClose(&c.probe, c.raw, half, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
 	err := c.tcpConn.Close()
 	c.finish(side, c.reasonOfSide(side), report)
@@ -210,6 +210,7 @@ func (c *Conn) tryAwait(report func(Side)) (bool, error) {
 // finish counts the close and tells the owner.
 func (c *Conn) finish(side Side, r Reason, report func(Side)) {
 	c.side.Store(uint32(side) + 1)
+	c.dest.lean.note(side)
 	c.d.closes.Add(r, side)
 	if !c.claimed {
 		c.dest.close.Add(r, side)

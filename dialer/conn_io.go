@@ -46,9 +46,11 @@ func (t *ioTrack) wrote(n int64) {
 	}
 }
 
-// prepare sets the close's probe from what the I/O has seen.
-func (t *ioTrack) prepare(p *sockopt.Probe) {
-	p.Counted, p.Consumed = !t.wroteLast.Load(), t.consumed.Load()
+// prepare sets the close's probe from what the I/O has seen: shutdown
+// first, unless the last I/O was a write or peekFirst (closeLean) says
+// the peer has been closing first.
+func (t *ioTrack) prepare(p *sockopt.Probe, peekFirst bool) {
+	p.Counted, p.Consumed = !peekFirst && !t.wroteLast.Load(), t.consumed.Load()
 }
 
 // Read reads from the connection, as *net.TCPConn does.

@@ -44,6 +44,7 @@ type destination struct {
 	clock func() int64
 	dials telemetry.Dials
 	close telemetry.Closes
+	lean  closeLean // the probe order of the next close (closeorder.go)
 }
 
 // release ends one use of e begun by destinations.acquire.

@@ -70,11 +70,13 @@ type Probe struct {
 	Peer     uint8 // out: PeerOpen, PeerData, PeerEOF or PeerGone
 	State    uint8 // out: the TCP state after the shutdown, if made
 	ShutDown bool  // out: the shutdown was made and succeeded
-	// QuickAck (out), read when State is CLOSE, is TCP_QUICKACK: true when
-	// the socket is not in delayed-ACK ping-pong mode. A FIN received in
-	// ESTABLISHED always enters that mode, so a socket that reached CLOSE
-	// right after its shutdown without it, and without a reset (Reset),
-	// had sent its FIN first.
+	// QuickAck (out), read when State is CLOSE after a peek found the
+	// peer open, is TCP_QUICKACK: true when the socket is not in
+	// delayed-ACK ping-pong mode. A FIN received in ESTABLISHED always
+	// enters that mode (until a delayed ACK times out), so a socket that
+	// reached CLOSE right after its shutdown without it, and without a
+	// reset (Reset), had sent its FIN first. The counted probe, whose
+	// shutdown may follow the peer's FIN by any time, never sets it.
 	QuickAck bool
 	// Reset (out), read when State is CLOSE: SO_ERROR was set, the peer
 	// reset the connection.
@@ -129,7 +131,10 @@ func (p *Probe) shutdownFirst(fd uintptr) {
 	}
 	switch p.State {
 	case StateClose:
-		p.closeDetails(int(fd))
+		// Only whether it was reset: QuickAck tells nothing here, as the
+		// peer's FIN may have come before the shutdown, long enough ago
+		// for a delayed ACK to end ping-pong mode.
+		p.Reset = resetErr(int(fd))
 		return // tcp_close sends no reset from CLOSE, unread or not
 	case StateLastAck, StateClosing:
 		received = max(received, 1) - 1 // the peer's FIN
@@ -153,10 +158,16 @@ func (p *Probe) shutdown(fd uintptr) {
 // shutdown, whether it was reset (SO_ERROR) and whether it is out of
 // delayed-ACK ping-pong mode (TCP_QUICKACK).
 func (p *Probe) closeDetails(fd int) {
-	soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	p.Reset = err != nil || soErr != 0
+	p.Reset = resetErr(fd)
 	v, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK)
 	p.QuickAck = err == nil && v != 0
+}
+
+// resetErr reports whether SO_ERROR is set (or unreadable): the peer
+// reset the connection.
+func resetErr(fd int) bool {
+	soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	return err != nil || soErr != 0
 }
 
 // Peeks counts the peeks Probe has made, for tests and benchmarks that
