@@ -34,12 +34,19 @@
 //     unsafe while data is in flight), or, with CloseIdle, abortively only
 //     when the socket's queues are empty and no wrapper writes on Close
 //     (SilentCloser), so that nothing is lost.
-//   - Every Conn classifies its own close from the kernel: a peek at the
-//     receive queue tells whether the peer's FIN came first (no TIME_WAIT
-//     here) or bytes are unread (the close is a reset); otherwise the close
-//     is preceded by a shutdown, and the state right after it says whose
-//     FIN went first, so the counts match the kernel's TIME_WAIT census
-//     exactly. Stats and the OpenTelemetry metrics report them.
+//   - Every Conn classifies its own close from the kernel: it sends its
+//     FIN with shutdown and reads the TCP state right after it, which says
+//     whose FIN went first (FIN_WAIT: this side's, a TIME_WAIT here;
+//     LAST_ACK: the peer's), and in the same TCP_INFO read the bytes
+//     received, which against the bytes the application has read tell
+//     whether any are unread (the close is then a reset). So the counts
+//     match the kernel's TIME_WAIT census exactly, for two system calls
+//     per close. A Read that returned io.EOF has seen the peer's FIN: that
+//     close is passive and asks the kernel nothing. Towards a destination
+//     whose peers have been closing first, and after a write (a goodbye),
+//     the close peeks at the receive queue first instead, which tells a
+//     peer-first close in one system call. Stats and the OpenTelemetry
+//     metrics report the counts.
 //
 // # Counting and metrics
 //
