@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +23,9 @@ var benchNamespace = netnstest.Config{PortLow: 10000, PortHigh: 60999, TWReuse: 
 // BenchmarkDial measures a dial and a close on loopback: net.Dialer, the
 // keepconn dialer with defaults, and with source addresses (the dial plan
 // and the bind on every socket), each under a context with a deadline.
+// The "-exact-close" and "-sources" net.Dialer cases are floors: the
+// system calls keepconn's exact close accounting and source binding make,
+// and nothing else of keepconn.
 // Each sub-benchmark runs in a namespace of its own, so none inherits
 // another's TIME_WAIT sockets. Compare with internal/benchratio:
 //
@@ -33,7 +37,11 @@ func BenchmarkDial(b *testing.B) {
 	}{
 		{"net.Dialer", func(*testing.B) dialFunc { return (&net.Dialer{}).DialContext }},
 		{"keepconn", func(b *testing.B) dialFunc { return mustNew(b, Config{}).DialContext }},
+		{"net.Dialer-exact-close", func(*testing.B) dialFunc { return exactClose((&net.Dialer{}).DialContext) }},
 		{"net.Dialer-sources", func(*testing.B) dialFunc { return noPortDialer("127.0.0.1", "127.0.0.2").DialContext }},
+		{"net.Dialer-sources-exact-close", func(*testing.B) dialFunc {
+			return exactClose(noPortDialer("127.0.0.1", "127.0.0.2").DialContext)
+		}},
 		{"keepconn-sources", func(b *testing.B) dialFunc {
 			return mustNew(b, Config{SourceAddrs: addrs("127.0.0.1", "127.0.0.2")}).DialContext
 		}},
@@ -65,6 +73,37 @@ func noPortDialer(srcs ...string) *net.Dialer {
 		})
 		return err
 	}}
+}
+
+// exactClose is the floor of the keepconn cases' close: the two system
+// calls that classify a client-first close exactly (shutdown, then one
+// TCP_INFO read of the state and the bytes received) before close(2),
+// and nothing else.
+func exactClose(dial dialFunc) dialFunc {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		c, err := dial(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		return floorConn{c.(*net.TCPConn)}, nil
+	}
+}
+
+type floorConn struct{ *net.TCPConn }
+
+func (c floorConn) Close() error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	rc.Control(func(fd uintptr) {
+		unix.Shutdown(int(fd), unix.SHUT_WR)
+		var info unix.TCPInfo
+		size := uint32(unsafe.Sizeof(info))
+		unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.IPPROTO_TCP, unix.TCP_INFO,
+			uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
+	})
+	return c.TCPConn.Close()
 }
 
 func benchDial(b *testing.B, ctx context.Context, dial dialFunc, addr string) {
