@@ -20,37 +20,22 @@ type ioTrack struct {
 	// peer's FIN is in and nothing can be unread: the close is passive
 	// and needs no probe. Not set after CloseRead, whose EOF is ours.
 	peerFIN atomic.Bool
-	// wroteLast: the last I/O was a Write (a goodbye, say), which the
-	// peer may be answering with its FIN already. The close then peeks
-	// before it shuts down, which tells a peer-first close for one system
-	// call where the shutdown-first order takes two or more.
-	wroteLast atomic.Bool
-	readShut  atomic.Bool // CloseRead was called
+	readShut atomic.Bool // CloseRead was called
 }
 
 func (t *ioTrack) read(n int64, err error) {
 	if n > 0 {
 		t.consumed.Add(n)
-		if t.wroteLast.Load() {
-			t.wroteLast.Store(false)
-		}
 	}
 	if err == io.EOF && !t.readShut.Load() {
 		t.peerFIN.Store(true)
 	}
 }
 
-func (t *ioTrack) wrote(n int64) {
-	if n > 0 && !t.wroteLast.Load() {
-		t.wroteLast.Store(true)
-	}
-}
-
-// prepare sets the close's probe from what the I/O has seen: shutdown
-// first, unless the last I/O was a write or peekFirst (closeLean) says
-// the peer has been closing first.
+// prepare sets the close's probe: shutdown first with the bytes read,
+// unless peekFirst (closeLean) says the peers have been closing first.
 func (t *ioTrack) prepare(p *sockopt.Probe, peekFirst bool) {
-	p.Counted, p.Consumed = !peekFirst && !t.wroteLast.Load(), t.consumed.Load()
+	p.Counted, p.Consumed = !peekFirst, t.consumed.Load()
 }
 
 // Read reads from the connection, as *net.TCPConn does.
@@ -84,7 +69,6 @@ func (c *Conn) CloseRead() error {
 // then not written at close, so that it cannot complete a cut message.
 func (c *Conn) Write(b []byte) (int, error) {
 	n, err := c.tcpConn.Write(b)
-	c.io.wrote(int64(n))
 	if err != nil {
 		c.writeFailed.Store(true)
 	}
@@ -95,7 +79,6 @@ func (c *Conn) Write(b []byte) (int, error) {
 // can), as *net.TCPConn does; a failure counts as a failed Write.
 func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 	n, err := c.tcpConn.ReadFrom(r)
-	c.io.wrote(n)
 	if err != nil {
 		c.writeFailed.Store(true)
 	}

@@ -43,9 +43,9 @@
 //     match the kernel's TIME_WAIT census exactly, for two system calls
 //     per close. A Read that returned io.EOF has seen the peer's FIN: that
 //     close is passive and asks the kernel nothing. Towards a destination
-//     whose peers have been closing first, and after a write (a goodbye),
-//     the close peeks at the receive queue first instead, which tells a
-//     peer-first close in one system call. Stats and the OpenTelemetry
+//     whose peers have been closing first, the close peeks at the receive
+//     queue first instead, which tells a peer-first close in one system
+//     call. Stats and the OpenTelemetry
 //     metrics report the counts.
 //
 // # Counting and metrics

@@ -3,6 +3,7 @@ package httpx_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptrace"
 	"runtime"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 )
 
 // Round trips through httpx against a hand-tuned *http.Transport with the
-// same dialer and limits, serially and with 64 concurrent requests, each
+// same dialer and limits ("traced" is that Transport with empty GetConn and
+// GotConn hooks on every request, as httpx sets them: the floor of
+// learning which connection serves a request from net/http), serially and with 64 concurrent requests, each
 // with a context.Background() request and with a deadline context (the
 // common case: a per-request timeout), and against the default Transport
 // at 64. Each runs in its own network namespace (tcp_tw_reuse=1, so the
@@ -29,7 +32,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		n    int
 	}{{"serial", 1}, {"parallel64", 64}} {
 		for _, ctx := range []string{"background", "deadline"} {
-			for _, client := range []string{"httpx", "tuned", "default"} {
+			for _, client := range []string{"httpx", "tuned", "traced", "default"} {
 				if client == "default" && par.n == 1 {
 					continue
 				}
@@ -56,11 +59,14 @@ func benchRoundTrip(b *testing.B, kind string, par int, deadline bool) {
 		tr := httpx.MustNew(httpx.Config{Dialer: d, MaxConnsPerHost: concurrency})
 		defer tr.Close()
 		rt = tr
-	case "tuned":
+	case "tuned", "traced":
 		tr := &http.Transport{DialContext: d.DialContext, MaxConnsPerHost: concurrency,
 			MaxIdleConnsPerHost: concurrency, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
 		defer tr.CloseIdleConnections()
 		rt = tr
+		if kind == "traced" {
+			rt = tracedTransport{tr}
+		}
 	default:
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.DialContext = d.DialContext
@@ -100,4 +106,14 @@ func benchRoundTrip(b *testing.B, kind string, par int, deadline bool) {
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") // client and server
 	b.ReportMetric(float64(d.Stats().Opened)/float64(b.N), "dials/op")
+}
+
+// tracedTransport sends each request with a ClientTrace whose connection
+// hooks do nothing: what net/http's tracing costs by itself.
+type tracedTransport struct{ base http.RoundTripper }
+
+var emptyTrace = &httptrace.ClientTrace{GetConn: func(string) {}, GotConn: func(httptrace.GotConnInfo) {}}
+
+func (t tracedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), emptyTrace)))
 }

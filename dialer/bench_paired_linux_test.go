@@ -1,0 +1,44 @@
+package dialer
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/keepconn/keepconn/internal/benchpair"
+	"github.com/keepconn/keepconn/internal/netnstest"
+)
+
+// BenchmarkDialPaired is BenchmarkDial's comparison made inside one
+// process and namespace, in alternating blocks of dials (benchpair), which
+// cancels the machine's fast drift: net.Dialer, keepconn, and the floors
+// of exact close accounting and of source binding. It reports each one's
+// median ns per dial+close and its median ratio to net.Dialer.
+//
+//	go test ./dialer -run '^$' -bench DialPaired -benchtime 100000x -count 10
+func BenchmarkDialPaired(b *testing.B) {
+	netnstest.Run(b, benchNamespace, func(b *testing.B) {
+		srv := startServer(b, "127.0.0.1:5000", drainUntilEOF)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		dialClose := func(name string, dial dialFunc) benchpair.Variant {
+			return benchpair.Serial(name, func() {
+				c, err := dial(ctx, "tcp", srv.addr())
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			})
+		}
+		srcs := addrs("127.0.0.1", "127.0.0.2")
+		b.ReportAllocs()
+		benchpair.Run(b, 500,
+			dialClose("net.Dialer", (&net.Dialer{}).DialContext),
+			dialClose("keepconn", mustNew(b, Config{}).DialContext),
+			dialClose("exact-close", exactClose((&net.Dialer{}).DialContext)),
+			dialClose("sources-exact-close", exactClose(noPortDialer("127.0.0.1", "127.0.0.2").DialContext)),
+			dialClose("keepconn-sources", mustNew(b, Config{SourceAddrs: srcs}).DialContext),
+		)
+	})
+}

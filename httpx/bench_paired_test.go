@@ -1,0 +1,88 @@
+package httpx_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keepconn/keepconn/dialer"
+	"github.com/keepconn/keepconn/httpx"
+	"github.com/keepconn/keepconn/internal/benchpair"
+	"github.com/keepconn/keepconn/internal/netnstest"
+)
+
+// BenchmarkRoundTripPaired is BenchmarkRoundTrip's comparison made inside
+// one process, in alternating blocks of requests (benchpair), which
+// cancels the machine's fast drift: the hand-tuned Transport, httpx, and
+// the tuned Transport with empty trace hooks ("traced", the floor of
+// seeing which connection serves a request), each with its own
+// connections to one server, every request under a deadline context. It
+// reports each one's median ns per request and its median ratio to the
+// tuned Transport; a request's time is the block's wall time per request,
+// serially or with 64 requests in flight.
+//
+//	go test ./httpx -run '^$' -bench RoundTripPaired -benchtime 200000x -count 10
+func BenchmarkRoundTripPaired(b *testing.B) {
+	for _, par := range []int{1, 64} {
+		name := "serial"
+		if par > 1 {
+			name = "parallel64"
+		}
+		b.Run(name, func(b *testing.B) {
+			netnstest.Run(b, netnstest.Config{TWReuse: 1}, func(b *testing.B) {
+				ts := startServer(b, "127.0.0.1:8090", bodySize, nil)
+				d, err := dialer.New(dialer.Config{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer d.Close()
+				tuned := func() *http.Transport {
+					tr := &http.Transport{DialContext: d.DialContext, MaxConnsPerHost: concurrency,
+						MaxIdleConnsPerHost: concurrency, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
+					b.Cleanup(tr.CloseIdleConnections)
+					return tr
+				}
+				hx := httpx.MustNew(httpx.Config{Dialer: d, MaxConnsPerHost: concurrency})
+				defer hx.Close()
+				variant := func(name string, rt http.RoundTripper) benchpair.Variant {
+					return requests(b, name, &http.Client{Transport: rt}, ts.URL, par)
+				}
+				b.ReportAllocs()
+				benchpair.Run(b, 2000, variant("tuned", tuned()), variant("httpx", hx), variant("traced", tracedTransport{tuned()}))
+			})
+		})
+	}
+}
+
+// requests makes a Variant that sends a block's requests with par of them
+// in flight.
+func requests(b *testing.B, name string, client *http.Client, url string, par int) benchpair.Variant {
+	one := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := get(ctx, client, url, true); err != nil {
+			b.Error(err)
+		}
+	}
+	if par == 1 {
+		return benchpair.Serial(name, one)
+	}
+	return benchpair.Variant{Name: name, Block: func(n int) {
+		var left atomic.Int64
+		left.Store(int64(n))
+		var wg sync.WaitGroup
+		for range par {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for left.Add(-1) >= 0 {
+					one()
+				}
+			}()
+		}
+		wg.Wait()
+	}}
+}
