@@ -131,10 +131,12 @@ func (p *Probe) shutdownFirst(fd uintptr) {
 	}
 	switch p.State {
 	case StateClose:
-		// Only whether it was reset: QuickAck tells nothing here, as the
-		// peer's FIN may have come before the shutdown, long enough ago
-		// for a delayed ACK to end ping-pong mode.
-		p.Reset = resetErr(int(fd))
+		// Left to the caller's lookup of the TIME_WAIT table, which also
+		// tells a reset (no TIME_WAIT). Neither QuickAck nor anything else
+		// in tcp_info tells it here: the peer's FIN may have come before
+		// the shutdown, long enough ago for a delayed ACK to end
+		// ping-pong mode, and then every field reads as after a FIN that
+		// came after it.
 		return // tcp_close sends no reset from CLOSE, unread or not
 	case StateLastAck, StateClosing:
 		received = max(received, 1) - 1 // the peer's FIN
