@@ -19,7 +19,7 @@ type ioTrack struct {
 	// peerFIN: a Read returned io.EOF (or WriteTo reached it), so the
 	// peer's FIN is in and nothing can be unread: the close is passive
 	// and needs no probe. Not set after CloseRead, whose EOF is ours.
-	peerFIN atomic.Bool
+	peerFIN  atomic.Bool
 	readShut atomic.Bool // CloseRead was called
 }
 
