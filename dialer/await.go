@@ -85,7 +85,8 @@ func (a *awaits) register(f *os.File) {
 	}
 }
 
-// end releases the slot of a wait whose socket is closed.
+// end ends a wait whose socket is closed and counted (its slot in count
+// already given back).
 func (a *awaits) end(f *os.File) {
 	a.mu.Lock()
 	delete(a.files, f)
@@ -95,7 +96,6 @@ func (a *awaits) end(f *os.File) {
 		a.freed = make(chan struct{})
 	}
 	a.mu.Unlock()
-	a.count.Add(-1)
 	a.wg.Done()
 }
 
@@ -158,6 +158,7 @@ func (c *Conn) await(fd int, reason Reason, report func(Side)) {
 	} else {
 		f.Close()
 	}
+	a.count.Add(-1) // the socket is closed: out of AwaitingClose before the owner hears
 	c.finish(side, reason, report) // counted before Shutdown can return
 	a.end(f)
 }

@@ -38,6 +38,9 @@ func TestAwaitPeerCloseNeverClosingPeer(t *testing.T) {
 				if s != SideActive {
 					t.Errorf("side %v, want active: the peer never closed", s)
 				}
+				if st := d.Stats(); st.AwaitingClose > st.Open {
+					t.Errorf("reported with AwaitingClose %d above Open %d: the wait must leave AwaitingClose first", st.AwaitingClose, st.Open)
+				}
 				wg.Done()
 			})
 			if took := time.Since(start); err != nil || took > wait/2 {
