@@ -158,7 +158,7 @@ func (c *Conn) await(fd int, reason Reason, report func(Side)) {
 	} else {
 		f.Close()
 	}
-	a.count.Add(-1) // the socket is closed: out of AwaitingClose before the owner hears
+	a.count.Add(-1)                // the socket is closed: out of AwaitingClose before the owner hears
 	c.finish(side, reason, report) // counted before Shutdown can return
 	a.end(f)
 }
