@@ -61,19 +61,21 @@ func (c *UniversalClient) Tuning() Tuning { return c.h.m.Tuning() }
 // Dialer returns the keepconn dialer of the client's connections.
 func (c *UniversalClient) Dialer() *dialer.Dialer { return c.h.m.d }
 
-// close is Close's work: the go-redis client first (its closes count as
-// Closed), then the reaper, then the pending goodbyes, which end within
-// the dialer's AwaitPeerClose (one second more is allowed before the
-// dialer cuts them short), then the metrics.
+// close is Close's work: the reaper and its background commands first
+// (a server-timeout probe or a warm-up still holding a connection would
+// otherwise have go-redis close it under them, late), then the go-redis
+// client (its closes count as Closed), then the pending goodbyes, which
+// end within the dialer's AwaitPeerClose (one second more is allowed
+// before the dialer cuts them short), then the metrics.
 func (m *monitor) close(closeClient func() error) error {
 	m.closing.Store(true)
 	m.samplePool() // a ring or cluster forgets its nodes' counts when closed
+	close(m.stop)
+	<-m.done
 	err := closeClient()
 	m.poolMu.Lock()
 	m.poolStats, m.pool.idle = nil, 0
 	m.poolMu.Unlock()
-	close(m.stop)
-	<-m.done
 	for _, c := range m.snapshot() { // dialed after go-redis closed
 		m.closeConn(c, telemetry.ReasonClosed)
 	}

@@ -103,7 +103,7 @@ func TestTenPortsEnoughThroughRedisx(t *testing.T) {
 				t.Fatalf("fresh redisx client %d: %v (%+v)", i, err, c.Stats().ConnStats)
 			}
 			if s := c.Stats(); s.ActiveCloses != 0 {
-				t.Fatalf("fresh redisx client %d closed first: %+v", i, s.ConnStats)
+				t.Fatalf("fresh redisx client %d closed first: %+v; dialer %+v", i, s.ConnStats, c.Dialer().Stats())
 			}
 		}
 	})
