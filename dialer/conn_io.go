@@ -7,10 +7,10 @@ import (
 	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
-// ioTrack is what a Conn's reads and writes tell its close, so that the
-// close asks the kernel as little as it can. Reads and writes update it,
-// possibly concurrently with Close, hence the atomics; every field only
-// saves a system call, the side is never guessed from them.
+// ioTrack is what a Conn's reads tell its close, so that the close asks
+// the kernel as little as it can. Reads update it, possibly concurrently
+// with Close, hence the atomics; every field only saves a system call,
+// the side is never guessed from them.
 type ioTrack struct {
 	// consumed counts the bytes Read and WriteTo returned: the kernel's
 	// count of bytes received, read at close, tells from it whether any

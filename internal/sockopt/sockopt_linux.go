@@ -58,9 +58,10 @@ const (
 // past the counter (through the raw descriptor, say) only make the bound
 // too high, never too low. A bound of zero needs no peek; otherwise, or
 // on a kernel whose tcp_info has no tcpi_bytes_received (before Linux
-// 4.1), the peek tells. Peer then reports PeerOpen or PeerData only (the
-// state tells the peer's FIN), and the FIN goes out even when bytes are
-// unread: the close that follows resets the connection all the same.
+// 4.1), the peek tells. Peer then reports PeerOpen, PeerData, or
+// PeerGone when the shutdown is refused (the state tells the peer's FIN),
+// and the FIN goes out even when bytes are unread: the close that follows
+// resets the connection all the same.
 type Probe struct {
 	Shutdown bool  // in: send the FIN when the peer is still open
 	Dup      bool  // in: duplicate the descriptor unless the peer closed or reset
