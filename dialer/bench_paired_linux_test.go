@@ -14,9 +14,11 @@ import (
 // process and namespace, in alternating blocks of dials (benchpair), which
 // cancels the machine's fast drift: net.Dialer, keepconn, and the floors
 // of exact close accounting and of source binding. It reports each one's
-// median ns per dial+close and its median ratio to net.Dialer.
+// median ns per dial+close, its median ratio to net.Dialer, and keepconn's
+// ratios to its floors. "net.Dialer-again" is net.Dialer once more: its
+// ratio to net.Dialer shows what no difference measures as.
 //
-//	go test ./dialer -run '^$' -bench DialPaired -benchtime 100000x -count 10
+//	go run ./internal/benchratio -pkg ./dialer -bench DialPaired -paired -n 10 -benchtime 40000x
 func BenchmarkDialPaired(b *testing.B) {
 	netnstest.Run(b, benchNamespace, func(b *testing.B) {
 		srv := startServer(b, "127.0.0.1:5000", drainUntilEOF)
@@ -35,10 +37,11 @@ func BenchmarkDialPaired(b *testing.B) {
 		b.ReportAllocs()
 		benchpair.Run(b, 500,
 			dialClose("net.Dialer", (&net.Dialer{}).DialContext),
-			dialClose("keepconn", mustNew(b, Config{}).DialContext),
+			dialClose("net.Dialer-again", (&net.Dialer{}).DialContext),
+			dialClose("keepconn", mustNew(b, Config{}).DialContext).Against("exact-close"),
 			dialClose("exact-close", exactClose((&net.Dialer{}).DialContext)),
 			dialClose("sources-exact-close", exactClose(noPortDialer("127.0.0.1", "127.0.0.2").DialContext)),
-			dialClose("keepconn-sources", mustNew(b, Config{SourceAddrs: srcs}).DialContext),
+			dialClose("keepconn-sources", mustNew(b, Config{SourceAddrs: srcs}).DialContext).Against("sources-exact-close"),
 		)
 	})
 }

@@ -15,9 +15,10 @@ import (
 // reported as each one's median ns per operation and the median ratio
 // off/default. The default skips the check for a connection used within
 // LivenessCheckAfter, as every one is here: the difference is what that
-// skip costs.
+// skip costs. "default-again" is a second default pool: its ratio to the
+// first shows what no difference measures as.
 //
-//	go test ./pool -run '^$' -bench LivenessCheckOff -benchtime 4000000x -count 10
+//	go run ./internal/benchratio -pkg ./pool -bench LivenessCheckOff -paired -n 20 -benchtime 4000000x
 func BenchmarkLivenessCheckOff(b *testing.B) {
 	srv := startServer(b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
@@ -34,5 +35,7 @@ func BenchmarkLivenessCheckOff(b *testing.B) {
 	on := newPool(b, pool.Config{Addr: srv.addr(), MaxConns: 8})
 	off := newPool(b, pool.Config{Addr: srv.addr(), MaxConns: 8, DisableLivenessCheck: true})
 	b.ReportAllocs()
-	benchpair.Run(b, 20000, benchpair.Serial("default", op(on)), benchpair.Serial("off", op(off)))
+	again := newPool(b, pool.Config{Addr: srv.addr(), MaxConns: 8})
+	benchpair.Run(b, 20000, benchpair.Serial("default", op(on)), benchpair.Serial("default-again", op(again)),
+		benchpair.Serial("off", op(off)))
 }

@@ -7,6 +7,7 @@
 package benchpair
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +17,11 @@ import (
 type Variant struct {
 	Name  string
 	Block func(n int)
+	// Versus names another variant of the same Run: the ratio of this
+	// one's time to that one's is reported too ("<Name>/<Versus>"), for a
+	// comparison with a floor rather than with the baseline. Empty: only
+	// the ratio to the baseline.
+	Versus string
 }
 
 // Serial makes a Variant that calls op n times in a row.
@@ -27,44 +33,92 @@ func Serial(name string, op func()) Variant {
 	}}
 }
 
+// Against returns v with Versus set to the name of another variant.
+func (v Variant) Against(name string) Variant {
+	v.Versus = name
+	return v
+}
+
 // Run runs b.N operations of every variant in rounds of one block of n
-// operations each, the order rotating from round to round, after one
-// warm-up round. It reports, per variant, the median ns per operation
-// over its blocks ("<name>-ns/op") and, for each variant after the first,
-// the median over the rounds of its block time divided by the first's in
-// the same round ("<name>/<first>"). b's own ns/op counts the operations
-// of all variants. At least 3 rounds run whatever b.N is.
+// operations each, after one warm-up round. The first variant is the
+// baseline. Each round runs the blocks in an order drawn afresh (a
+// shuffle from a fixed seed, so a rerun draws the same orders), so no
+// variant always follows the same one: what a block leaves behind
+// (TIME_WAIT sockets, a cold cache, a collection it made due) falls on
+// every variant alike.
+//
+// It reports, per variant, the median ns per operation over its blocks
+// ("<name>-ns/op"); for each variant after the first, the median over the
+// rounds of its block time divided by the baseline's in the same round
+// ("<name>/<baseline>"); and likewise "<name>/<versus>" for a variant
+// with Versus set. b's own ns/op counts the operations of all variants.
+// At least 3 rounds run whatever b.N is. Run fails b on a Versus that
+// names no variant, a repeated name, fewer than two variants or n < 1.
 func Run(b *testing.B, n int, vs ...Variant) {
 	b.Helper()
-	if n <= 0 || len(vs) < 2 {
-		b.Fatalf("benchpair: %d variants in blocks of %d; want 2 or more in blocks of at least 1", len(vs), n)
+	index, err := check(n, vs)
+	if err != "" {
+		b.Fatal("benchpair: " + err)
 	}
 	for _, v := range vs {
 		v.Block(n)
 	}
 	b.ResetTimer()
 	rounds := max((b.N+n-1)/n, 3)
-	ns := make([][]float64, len(vs))
-	ratios := make([][]float64, len(vs))
-	for r := range rounds {
-		times := make([]float64, len(vs))
-		for i := range vs {
-			k := (i + r) % len(vs)
+	times := make([][]float64, len(vs)) // [variant][round] ns per operation
+	rng := rand.New(rand.NewPCG(1, uint64(len(vs))))
+	order := make([]int, len(vs))
+	for i := range order {
+		order[i] = i
+	}
+	for range rounds {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, k := range order {
 			start := time.Now()
 			vs[k].Block(n)
-			times[k] = float64(time.Since(start).Nanoseconds()) / float64(n)
-		}
-		for k, t := range times {
-			ns[k] = append(ns[k], t)
-			ratios[k] = append(ratios[k], t/times[0])
+			times[k] = append(times[k], float64(time.Since(start).Nanoseconds())/float64(n))
 		}
 	}
+	b.StopTimer()
 	for k, v := range vs {
-		b.ReportMetric(median(ns[k]), v.Name+"-ns/op")
+		b.ReportMetric(median(times[k]), v.Name+"-ns/op")
 		if k > 0 {
-			b.ReportMetric(median(ratios[k]), v.Name+"/"+vs[0].Name)
+			b.ReportMetric(median(ratios(times[k], times[0])), v.Name+"/"+vs[0].Name)
+		}
+		if j, ok := index[v.Versus]; ok && j != 0 {
+			b.ReportMetric(median(ratios(times[k], times[j])), v.Name+"/"+v.Versus)
 		}
 	}
+}
+
+// check validates Run's arguments and returns the variants' indexes by
+// name, or what is wrong.
+func check(n int, vs []Variant) (map[string]int, string) {
+	if n <= 0 || len(vs) < 2 {
+		return nil, "want 2 or more variants in blocks of at least 1 operation"
+	}
+	index := make(map[string]int, len(vs))
+	for i, v := range vs {
+		if _, dup := index[v.Name]; dup || v.Name == "" {
+			return nil, "variant name " + `"` + v.Name + `"` + " is empty or repeated"
+		}
+		index[v.Name] = i
+	}
+	for _, v := range vs {
+		if _, ok := index[v.Versus]; v.Versus != "" && (!ok || v.Versus == v.Name) {
+			return nil, "variant " + v.Name + ": Versus " + `"` + v.Versus + `"` + " names no other variant"
+		}
+	}
+	return index, ""
+}
+
+// ratios is cand[i]/base[i] for each round i.
+func ratios(cand, base []float64) []float64 {
+	out := make([]float64, len(cand))
+	for i := range cand {
+		out[i] = cand[i] / base[i]
+	}
+	return out
 }
 
 func median(v []float64) float64 {

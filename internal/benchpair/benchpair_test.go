@@ -1,6 +1,7 @@
 package benchpair
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,6 +20,85 @@ func TestRunReportsMediansAndRatios(t *testing.T) {
 	}
 	if r.Extra["fast-ns/op"] < 100e3 || r.Extra["slow-ns/op"] < 200e3 {
 		t.Fatalf("medians %v, want at least the sleeps", r.Extra)
+	}
+}
+
+// Versus adds the ratio to another variant than the baseline: a floor.
+func TestRunReportsVersus(t *testing.T) {
+	r := testing.Benchmark(func(b *testing.B) {
+		Run(b, 5,
+			Serial("base", func() { spin(100 * time.Microsecond) }),
+			Serial("floor", func() { spin(200 * time.Microsecond) }),
+			Serial("cand", func() { spin(300 * time.Microsecond) }).Against("floor"))
+	})
+	if got := r.Extra["cand/floor"]; got < 1.2 || got > 2 {
+		t.Fatalf("cand/floor = %v, want about 1.5; extra %v", got, r.Extra)
+	}
+	if got := r.Extra["cand/base"]; got < 2 || got > 4.5 {
+		t.Fatalf("cand/base = %v, want about 3; extra %v", got, r.Extra)
+	}
+	if _, ok := r.Extra["floor/cand"]; ok {
+		t.Fatalf("a ratio nobody asked for: %v", r.Extra)
+	}
+}
+
+// No variant always runs right after the same one: what a block leaves
+// behind must not fall on one variant only. With a fixed rotation (the
+// order shifted by one each round) every variant would have one
+// predecessor only.
+func TestRunVariesTheOrder(t *testing.T) {
+	var seq []int
+	block := func(i int) func(int) { return func(int) { seq = append(seq, i) } }
+	vs := []Variant{{Name: "a", Block: block(0)}, {Name: "b", Block: block(1)}, {Name: "c", Block: block(2)}, {Name: "d", Block: block(3)}}
+	testing.Benchmark(func(b *testing.B) { Run(b, 1, vs...) })
+	seq = seq[len(vs):] // the warm-up round
+	if len(seq) < 12*len(vs) {
+		t.Fatalf("%d blocks ran, want many rounds", len(seq))
+	}
+	preds := make([]map[int]bool, len(vs))
+	for i := range preds {
+		preds[i] = map[int]bool{}
+	}
+	for r := 0; r+len(vs) <= len(seq); r += len(vs) {
+		round := seq[r : r+len(vs)]
+		seen := map[int]bool{}
+		for j, k := range round {
+			seen[k] = true
+			if j > 0 {
+				preds[k][round[j-1]] = true
+			}
+		}
+		if len(seen) != len(vs) {
+			t.Fatalf("round %v does not run every variant once", round)
+		}
+	}
+	for k, p := range preds {
+		if len(p) < 2 {
+			t.Errorf("variant %s always follows the same one: %v", vs[k].Name, p)
+		}
+	}
+}
+
+func TestCheckRefusesBadArguments(t *testing.T) {
+	v := func(name string) Variant { return Serial(name, func() {}) }
+	for _, tc := range []struct {
+		n    int
+		vs   []Variant
+		want string
+	}{
+		{0, []Variant{v("a"), v("b")}, "at least 1"},
+		{1, []Variant{v("a")}, "2 or more"},
+		{1, []Variant{v("a"), v("a")}, `"a" is empty or repeated`},
+		{1, []Variant{v("a"), v("")}, `"" is empty`},
+		{1, []Variant{v("a"), v("b").Against("c")}, `Versus "c" names no other variant`},
+		{1, []Variant{v("a"), v("b").Against("b")}, `Versus "b"`},
+	} {
+		if _, err := check(tc.n, tc.vs); !strings.Contains(err, tc.want) {
+			t.Errorf("check(%d, %d variants) = %q, want %q", tc.n, len(tc.vs), err, tc.want)
+		}
+	}
+	if _, err := check(1, []Variant{v("a"), v("b").Against("a")}); err != "" {
+		t.Errorf("valid arguments refused: %s", err)
 	}
 }
 

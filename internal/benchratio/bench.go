@@ -181,11 +181,20 @@ func (s *suite) rounds(ctx context.Context, subs []string, progress io.Writer) (
 
 // writeRaw writes every result line, round by round, for benchstat.
 func writeRaw(path string, sm *samples) error {
-	var b bytes.Buffer
+	var lines []string
 	for r := range len(sm.byName[sm.subs[0]]) {
 		for _, sub := range sm.subs {
-			b.WriteString(strings.TrimSpace(sm.byName[sub][r].Line) + "\n")
+			lines = append(lines, sm.byName[sub][r].Line)
 		}
+	}
+	return writeLines(path, lines)
+}
+
+// writeLines writes result lines to path, one a line, for benchstat.
+func writeLines(path string, lines []string) error {
+	var b bytes.Buffer
+	for _, l := range lines {
+		b.WriteString(strings.TrimSpace(l) + "\n")
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,5 +85,43 @@ func TestEndToEnd(t *testing.T) {
 	raw, err := os.ReadFile(o.raw)
 	if err != nil || bytes.Count(raw, []byte("\n")) != 6*len(wantSubs) {
 		t.Errorf("raw file: %v, %d lines", err, bytes.Count(raw, []byte("\n")))
+	}
+}
+
+// -paired runs the whole in-process comparison once a run and reports the
+// ratios it printed, with the median over runs and its interval.
+func TestEndToEndPaired(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles and runs a test binary")
+	}
+	o, err := parseFlags(newFlagSet(), []string{"-pkg", "./testdata/fakebench", "-bench", "FakePaired",
+		"-paired", "-n", "6", "-benchtime", "200x", "-o", t.TempDir() + "/raw.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, progress bytes.Buffer
+	if err := run(context.Background(), o, &out, &progress); err != nil {
+		t.Fatalf("%v\n%s", err, progress.Bytes())
+	}
+	t.Logf("\n%s", out.Bytes())
+	for _, want := range []string{"double/base", "triple/base", "triple/double", "96.9%", "median ns/op", "base ", "0/6"} {
+		if !bytes.Contains(out.Bytes(), []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasSuffix(f[1], "×") {
+			continue
+		}
+		v, _ := strconv.ParseFloat(strings.TrimSuffix(f[1], "×"), 64)
+		want := map[string]float64{"double/base": 2, "triple/base": 3, "triple/double": 1.5}[f[0]]
+		if v < want*0.7 || v > want*1.3 {
+			t.Errorf("%s = %v, want about %v", f[0], v, want)
+		}
+	}
+	raw, err := os.ReadFile(o.raw)
+	if err != nil || bytes.Count(raw, []byte("\n")) != 6 {
+		t.Errorf("raw file: %v, %d lines, want 6", err, bytes.Count(raw, []byte("\n")))
 	}
 }

@@ -24,6 +24,7 @@ type options struct {
 	metric               string // the unit the paired ratio is taken on
 	timeout              time.Duration
 	verbose              bool
+	paired               bool // run the whole benchmark -n times and report its own ratios
 }
 
 func main() {
@@ -58,6 +59,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.raw, "o", "", "also write every sample's result line to this file, for benchstat")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for each test process")
 	fs.BoolVar(&o.verbose, "v", false, "print every sample as it is measured")
+	fs.BoolVar(&o.paired, "paired", false, "run the whole benchmark -n times and report the ratios it measures in-process (internal/benchpair); no -baseline")
 	fs.StringVar(&o.metric, "metric", "ns/op", "the unit the ratio is taken on: ns/op, or a metric the benchmark reports (e.g. cpu-ns/op)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -65,8 +67,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case o.pkg == "" || o.bench == "" || o.baseline == "":
-		return nil, errors.New("-pkg, -bench and -baseline are required")
+	case o.pkg == "" || o.bench == "":
+		return nil, errors.New("-pkg and -bench are required")
+	case o.paired && o.baseline != "":
+		return nil, errors.New("-baseline with -paired: the benchmark compares its variants itself")
+	case !o.paired && o.baseline == "":
+		return nil, errors.New("-baseline is required (or -paired)")
 	case o.n < 1:
 		return nil, fmt.Errorf("-n %d: want at least 1 round", o.n)
 	case o.timeout <= 0:
@@ -104,20 +110,19 @@ func procsSuffix(cpu string) string {
 // run builds the test binary, lists the sub-benchmarks, measures the
 // rounds and prints the report to w; progress goes to progress.
 func run(ctx context.Context, o *options, w, progress io.Writer) error {
+	if o.paired {
+		return runPaired(ctx, o, w, progress)
+	}
 	_, err := measureAndReport(ctx, o, w, progress)
 	return err
 }
 
 func measureAndReport(ctx context.Context, o *options, w, progress io.Writer) (*samples, error) {
-	tmp, err := os.MkdirTemp("", "benchratio")
+	cleanup, s, err := buildTemp(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	s, err := build(ctx, o, tmp)
-	if err != nil {
-		return nil, err
-	}
+	defer cleanup()
 	subs, err := s.list(ctx)
 	if err != nil {
 		return nil, err
@@ -133,4 +138,18 @@ func measureAndReport(ctx context.Context, o *options, w, progress io.Writer) (*
 		}
 	}
 	return sm, report(w, o, s.top, summarize(sm, 0.95, o.metric))
+}
+
+// buildTemp builds the suite in a temporary directory, which cleanup
+// removes.
+func buildTemp(ctx context.Context, o *options) (cleanup func(), s *suite, err error) {
+	tmp, err := os.MkdirTemp("", "benchratio")
+	if err != nil {
+		return nil, nil, err
+	}
+	if s, err = build(ctx, o, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, err
+	}
+	return func() { os.RemoveAll(tmp) }, s, nil
 }

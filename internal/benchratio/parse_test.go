@@ -126,6 +126,7 @@ func TestParseFlags(t *testing.T) {
 		{"-pkg", "./dialer", "-bench", "Dial", "-baseline", "x", "-cpu", "1,2"},
 		{"-pkg", "./dialer", "-bench", "Dial", "-baseline", "x", "-match", "("},
 		{"-pkg", "./dialer", "-bench", "Dial", "-baseline", "x", "extra"},
+		{"-pkg", "./dialer", "-bench", "DialPaired", "-paired", "-baseline", "x"},
 	} {
 		fs := newFlagSet()
 		if _, err := parseFlags(fs, args); err == nil {
@@ -135,5 +136,8 @@ func TestParseFlags(t *testing.T) {
 	o, err := parseFlags(newFlagSet(), []string{"-pkg", "./pool", "-bench", "AcquireRelease", "-baseline", "serial/puddle", "-match", "^serial/"})
 	if err != nil || o.n != 10 || o.benchtime != "1s" || !o.matchRE.MatchString("serial/keepconn") {
 		t.Fatalf("parseFlags: %+v, %v", o, err)
+	}
+	if o, err := parseFlags(newFlagSet(), []string{"-pkg", "./dialer", "-bench", "DialPaired", "-paired"}); err != nil || !o.paired {
+		t.Fatalf("parseFlags -paired: %+v, %v", o, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/keepconn/keepconn/internal/benchpair"
 	"github.com/keepconn/keepconn/internal/netnstest"
 )
 
@@ -60,4 +61,13 @@ func BenchmarkFake(b *testing.B) {
 			b.ReportMetric(float64(os.Getpid()), "pid")
 		})
 	})
+}
+
+// BenchmarkFakePaired compares in-process, as internal/benchpair does:
+// "double" does twice base's work, "triple" three times, against double.
+func BenchmarkFakePaired(b *testing.B) {
+	benchpair.Run(b, 20,
+		benchpair.Serial("base", func() { work(1) }),
+		benchpair.Serial("double", func() { work(2) }),
+		benchpair.Serial("triple", func() { work(3) }).Against("double"))
 }
