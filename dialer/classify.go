@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"syscall"
 
@@ -105,7 +106,7 @@ func timeWaitSide(lk *sockdiag.Looker, local, remote net.Addr) Side {
 	if lk != nil {
 		lookup = lk.Lookup
 	}
-	state, found, err := lookup(addrPortOf(local), addrPortOf(remote))
+	state, found, err := lookup(socketAddrPort(local), socketAddrPort(remote))
 	switch {
 	case err != nil:
 		return SideActive
@@ -113,6 +114,16 @@ func timeWaitSide(lk *sockdiag.Looker, local, remote net.Addr) Side {
 		return SideActive
 	}
 	return SidePassive // none, or a new connection that took the freed port
+}
+
+// socketAddrPort is a's address as the socket reports it: 4 bytes for an
+// AF_INET socket, IPv4-mapped for an AF_INET6 one, which tells
+// sockdiag.Lookup the family to ask.
+func socketAddrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok && ta != nil {
+		return ta.AddrPort()
+	}
+	return netip.AddrPort{}
 }
 
 // timeWaitLookups counts the closes that needed a kernel lookup (tests

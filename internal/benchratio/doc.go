@@ -45,12 +45,23 @@
 // the selected sub-benchmark, also where netnstest.Run wraps the
 // top-level benchmark.
 //
+// With -paired, benchratio runs a benchmark that compares its variants
+// inside one process (internal/benchpair: blocks of each variant in an
+// order shuffled every round) -n times, each run a process of its own, and
+// reports every ratio the benchmark printed ("keepconn/net.Dialer",
+// "keepconn/exact-close") as the median over the runs with the same
+// distribution-free interval, and each variant's median ns/op:
+//
+//	go run ./internal/benchratio -pkg ./dialer -bench DialPaired -paired -n 10 -benchtime 40000x
+//
 // Flags:
 //
 //	-pkg        the package, as for go test (required)
 //	-bench      the top-level benchmark, with or without "Benchmark" (required)
-//	-baseline   the sub-benchmark to compare with, e.g. net.Dialer or serial/tuned (required)
-//	-match      compare only the sub-benchmarks matching this regexp (the baseline always runs)
+//	-baseline   the sub-benchmark to compare with, e.g. net.Dialer or serial/tuned (required without -paired)
+//	-paired     run the whole benchmark -n times and report the ratios it measures in-process
+//	-match      compare only the sub-benchmarks matching this regexp (the baseline always runs);
+//	            with -paired, the sub-benchmark pattern to run (e.g. '^serial$')
 //	-n          rounds, that is samples of each sub-benchmark (default 10)
 //	-benchtime  -test.benchtime of each sample: a duration or Nx (default 1s)
 //	-cpu        one -test.cpu value for every sample (default: this machine's GOMAXPROCS)

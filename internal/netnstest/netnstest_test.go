@@ -83,3 +83,18 @@ func assertHasAddr(t *testing.T, want string) {
 	}
 	t.Fatalf("lo has %v, want %s among them", addrs, want)
 }
+
+// A test that skips inside the namespace (a server not installed) is
+// skipped, not failed, outside it too, with the child's reason.
+func TestChildSkipIsASkip(t *testing.T) {
+	skipped := false
+	ok := t.Run("inner", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		netnstest.Run(t, netnstest.Config{}, func(t *testing.T) {
+			t.Skip("no such server here")
+		})
+	})
+	if !ok || !skipped {
+		t.Errorf("inner: succeeded %v, skipped %v; want a skip", ok, skipped)
+	}
+}

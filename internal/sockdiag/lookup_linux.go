@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -14,8 +15,10 @@ import (
 // address and port, in any state, TIME_WAIT included, and returns its
 // state; found is false when no such socket exists. It is one exact
 // netlink request, not a dump: its cost does not grow with the number of
-// sockets. An IPv4 pair is looked up as an AF_INET socket, then as an
-// IPv4-mapped AF_INET6 one. It opens a netlink socket for the call; a
+// sockets. Pass the addresses as the socket reports them
+// (net.TCPAddr.AddrPort): a pair of 4-byte IPv4 addresses is an AF_INET
+// socket's and is looked up as one; an IPv4-mapped pair, or one of each,
+// as an AF_INET socket, then as an IPv4-mapped AF_INET6 one. It opens a netlink socket for the call; a
 // Looker keeps one open across calls, which is several times cheaper.
 func Lookup(local, remote netip.AddrPort) (state uint8, found bool, err error) {
 	fd, err := openDiag()
@@ -87,7 +90,10 @@ func openDiag() (int, error) {
 
 func lookupOn(fd int, seq uint32, local, remote netip.AddrPort) (state uint8, found bool, err error) {
 	families := [2]uint8{afInet6, 0}
-	if local.Addr().Unmap().Is4() && remote.Addr().Unmap().Is4() {
+	switch {
+	case local.Addr().Is4() && remote.Addr().Is4():
+		families = [2]uint8{afInet, 0} // Go reports an AF_INET socket's addresses in 4 bytes
+	case local.Addr().Unmap().Is4() && remote.Addr().Unmap().Is4():
 		families = [2]uint8{afInet, afInet6}
 	}
 	for i, fam := range families {
@@ -107,6 +113,7 @@ func lookupOn(fd int, seq uint32, local, remote netip.AddrPort) (state uint8, fo
 // message of another sequence number.
 func lookupOne(fd int, req []byte) (state uint8, found bool, err error) {
 	seq := binary.NativeEndian.Uint32(req[8:12])
+	lookupRequests.Add(1)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0, false, fmt.Errorf("keepconn/sockdiag: sending the lookup: %w", err)
 	}
@@ -123,6 +130,9 @@ func lookupOne(fd int, req []byte) (state uint8, found bool, err error) {
 	}
 	return 0, false, fmt.Errorf("keepconn/sockdiag: no answer to the lookup")
 }
+
+// lookupRequests counts the requests lookups have sent (tests).
+var lookupRequests atomic.Int64
 
 // parseLookup reads the answer to request seq from one datagram.
 func parseLookup(b []byte, seq uint32) (done bool, state uint8, found bool, err error) {

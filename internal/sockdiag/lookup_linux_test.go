@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -73,4 +74,38 @@ func assertLookup(t *testing.T, local, remote netip.AddrPort, want uint8, wantFo
 	if err != nil || found != wantFound || state != want {
 		t.Fatalf("Lookup(%v, %v) = %d, %v, %v; want %d, %v", local, remote, state, found, err, want, wantFound)
 	}
+}
+
+// An AF_INET socket's pair (4-byte addresses, as Go reports them) is
+// looked up in AF_INET alone: a miss costs one request, not two. An
+// IPv4-mapped pair is also looked up as AF_INET6, where an AF_INET6
+// socket's connection to an IPv4 address is, and is found there.
+func TestLookupAsksTheSocketsFamily(t *testing.T) {
+	local := netip.MustParseAddrPort("127.0.0.1:1")
+	remote := netip.MustParseAddrPort("127.0.0.1:2")
+	before := lookupRequests.Load()
+	if _, found, err := Lookup(local, remote); err != nil || found {
+		t.Fatalf("Lookup of no socket = %v, %v", found, err)
+	}
+	if n := lookupRequests.Load() - before; n != 1 {
+		t.Errorf("a miss on an IPv4 pair sent %d requests, want 1", n)
+	}
+
+	ln, err := net.Listen("tcp", "[::]:0") // dual-stack
+	if err != nil {
+		t.Skipf("no IPv6 listener: %v", err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv6unspecified}} // an AF_INET6 socket
+	c, err := d.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Skipf("no IPv4-mapped dial: %v", err)
+	}
+	defer c.Close()
+	l, r := c.LocalAddr().(*net.TCPAddr).AddrPort(), c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	if !l.Addr().Is4In6() {
+		t.Fatalf("local address %v of a tcp6 socket, want IPv4-mapped", l)
+	}
+	assertLookup(t, l, r, StateEstablished, true)
 }
