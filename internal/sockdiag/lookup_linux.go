@@ -18,8 +18,9 @@ import (
 // sockets. Pass the addresses as the socket reports them
 // (net.TCPAddr.AddrPort): a pair of 4-byte IPv4 addresses is an AF_INET
 // socket's and is looked up as one; an IPv4-mapped pair, or one of each,
-// as an AF_INET socket, then as an IPv4-mapped AF_INET6 one. It opens a netlink socket for the call; a
-// Looker keeps one open across calls, which is several times cheaper.
+// as an AF_INET socket, then as an IPv4-mapped AF_INET6 one. It opens a
+// netlink socket for the call; a Looker keeps one open across calls,
+// which is several times cheaper.
 func Lookup(local, remote netip.AddrPort) (state uint8, found bool, err error) {
 	fd, err := openDiag()
 	if err != nil {
