@@ -236,15 +236,17 @@ func dbtestOptions() dbtest.Options { return dbtest.Options{} }
 
 func newDialerT(t testing.TB) *dialer.Dialer { return newDialer(t, dialer.Config{}) }
 
-// quiet waits until the DB's counters stop moving (closes are reported
-// once the dialer's wait for the server's FIN ends, in the background).
+// quiet waits until every connection database/sql closed has been
+// counted (closes are reported once the dialer's wait for the server's FIN
+// ends, in the background: a slow server can hold one back for longer
+// than any fixed pause) and the DB's counters stop moving.
 func quiet(t testing.TB, db *sqlx.DB) sqlx.Stats {
 	t.Helper()
 	prev := db.Stats()
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
 		time.Sleep(100 * time.Millisecond)
 		cur := db.Stats()
-		if cur.ConnStats == prev.ConnStats {
+		if cur.ConnStats == prev.ConnStats && cur.Open == int64(cur.DB.OpenConnections) {
 			return cur
 		}
 		prev = cur
