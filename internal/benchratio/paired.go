@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,11 +20,11 @@ type pairedRuns map[string]map[string][]float64
 // (internal/benchpair) printed: the ratios ("a/b") with the median over
 // runs and its interval, and each variant's median time ("a-ns/op").
 func runPaired(ctx context.Context, o *options, w, progress io.Writer) error {
-	tmp, s, err := buildTemp(ctx, o)
+	cleanup, s, err := buildTemp(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer tmp()
+	defer cleanup()
 	pattern := "^" + regexp.QuoteMeta(s.top) + "$"
 	if o.match != "" {
 		pattern += "/" + o.match
@@ -78,12 +79,7 @@ func reportPaired(w io.Writer, o *options, top string, runs pairedRuns) error {
 	fmt.Fprintf(w, "%s %s: %d runs of -benchtime %s, one process each; inside each run the variants alternate in blocks (internal/benchpair)\n",
 		o.pkg, top, o.n, o.benchtime)
 	fmt.Fprintln(w, "ratio = median over runs of the run's median paired ratio (block time ÷ the other's block time in the same round); CI for that median, distribution-free (order statistics)")
-	names := make([]string, 0, len(runs))
-	for name := range runs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(runs)) {
 		if err := reportPairedLine(w, name, runs[name]); err != nil {
 			return err
 		}
