@@ -60,11 +60,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for each test process")
 	fs.BoolVar(&o.verbose, "v", false, "print every sample as it is measured")
 	fs.BoolVar(&o.paired, "paired", false, "run the whole benchmark -n times and report the ratios it measures in-process (internal/benchpair); no -baseline")
-	fs.StringVar(&o.metric, "metric", "ns/op", "the unit the ratio is taken on: ns/op, or a metric the benchmark reports (e.g. cpu-ns/op)")
+	fs.StringVar(&o.metric, "metric", "ns/op", "the unit the ratio is taken on: ns/op, or a metric the benchmark reports (e.g. cpu-ns/op); not with -paired")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	switch {
+	case o.paired && flagSet(fs, "metric"):
+		return nil, fmt.Errorf("-metric %s with -paired: the benchmark reports its own ratios, on ns/op", o.metric)
 	case fs.NArg() > 0:
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	case o.pkg == "" || o.bench == "":
@@ -91,6 +93,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 		o.matchRE = re
 	}
 	return o, nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // procsSuffix is the suffix testing appends to result names: "-N" for

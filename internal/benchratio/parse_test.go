@@ -127,6 +127,8 @@ func TestParseFlags(t *testing.T) {
 		{"-pkg", "./dialer", "-bench", "Dial", "-baseline", "x", "-match", "("},
 		{"-pkg", "./dialer", "-bench", "Dial", "-baseline", "x", "extra"},
 		{"-pkg", "./dialer", "-bench", "DialPaired", "-paired", "-baseline", "x"},
+		{"-pkg", "./dialer", "-bench", "DialPaired", "-paired", "-metric", "cpu-ns/op"},
+		{"-pkg", "./dialer", "-bench", "DialPaired", "-paired", "-metric", "ns/op"},
 	} {
 		fs := newFlagSet()
 		if _, err := parseFlags(fs, args); err == nil {
