@@ -42,6 +42,10 @@ type destination struct {
 	live  atomic.Int64 // connections open now, plus dials being counted
 	last  atomic.Int64 // clock of the last dial or close
 	clock func() int64
+	// gone: a sweep is forgetting e, or forgot it. A use begun through
+	// destinations.recent checks it after counting itself in live, and
+	// starts again from the map when it is set.
+	gone  atomic.Bool
 	dials telemetry.Dials
 	close telemetry.Closes
 	lean  closeLean // the probe order of the next close (closeorder.go)
@@ -64,12 +68,19 @@ func (e *destination) churn() telemetry.Churn {
 }
 
 // destinations is the bounded, expiring set of destinations of a dialer.
-// A known destination costs a read lock and no allocation.
+// The destination of the last acquire costs two atomic operations, any
+// other known one a read lock and a map lookup, neither an allocation.
+//
+// m is guarded by mu. recent is read without it: a sweep that forgets a
+// destination sets its gone flag before it checks the destination's live
+// count for the last time, and an acquire through recent counts itself in
+// live before it checks gone, so one of the two always sees the other.
 type destinations struct {
 	mu       sync.RWMutex
 	m        map[netip.AddrPort]*destination
-	overflow destination // beyond MaxTrackedDestinations
-	unknown  destination // failed dials with no address to name
+	recent   atomic.Pointer[destination] // the last one acquire found or added
+	overflow destination                 // beyond MaxTrackedDestinations
+	unknown  destination                 // failed dials with no address to name
 	now      func() int64
 }
 
@@ -95,18 +106,35 @@ func (s *destinations) acquire(ap netip.AddrPort) *destination {
 		s.unknown.live.Add(1)
 		return &s.unknown
 	}
+	if e := s.recent.Load(); e != nil && e.addr == ap {
+		e.live.Add(1)
+		if !e.gone.Load() {
+			return e
+		}
+		e.live.Add(-1) // being forgotten: ask the map
+	}
 	s.mu.RLock()
 	e := s.m[ap]
 	if e != nil {
 		e.live.Add(1) // under the read lock: a sweep cannot take e now
 	}
 	s.mu.RUnlock()
-	if e != nil {
-		return e
+	if e == nil {
+		e = s.add(ap)
 	}
+	if e != &s.overflow {
+		s.recent.Store(e)
+	}
+	return e
+}
+
+// add is acquire's slow path: ap's destination, tracked from now on if
+// it is new, with one use begun.
+func (s *destinations) add(ap netip.AddrPort) *destination {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e = s.m[ap]; e == nil {
+	e := s.m[ap]
+	if e == nil {
 		e = s.addLocked(ap)
 	}
 	e.live.Add(1)
@@ -139,9 +167,16 @@ func (s *destinations) sweep() {
 func (s *destinations) sweepLocked() {
 	cutoff := s.now() - int64(DestinationIdleTimeout)
 	for ap, e := range s.m {
-		if e.live.Load() == 0 && e.last.Load() < cutoff {
-			delete(s.m, ap)
+		if e.live.Load() != 0 || e.last.Load() >= cutoff {
+			continue
 		}
+		e.gone.Store(true)
+		if e.live.Load() != 0 { // an acquire through recent came first
+			e.gone.Store(false)
+			continue
+		}
+		delete(s.m, ap)
+		s.recent.CompareAndSwap(e, nil)
 	}
 }
 

@@ -3,8 +3,11 @@ package dialer
 import (
 	"context"
 	"net"
+	"net/netip"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keepconn/keepconn/internal/telemetry"
 	"go.opentelemetry.io/otel/attribute"
@@ -76,4 +79,41 @@ func listeners(t *testing.T, n int) []net.Listener {
 		out[i] = srv.ln
 	}
 	return out
+}
+
+// A destination in use is never forgotten, also when its use began
+// through the recent-destination shortcut while a sweep was forgetting
+// it: every acquire's destination is the one the set tracks.
+func TestDestinationsRecentRacesTheSweep(t *testing.T) {
+	var s destinations
+	s.init()
+	var clock atomic.Int64 // every reading is past the idle timeout of the last
+	s.setClock(func() int64 { return clock.Add(int64(DestinationIdleTimeout) + 1) })
+	ap := netip.MustParseAddrPort("192.0.2.1:80")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				s.sweep()
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	deadline := time.Now().Add(2 * time.Second)
+	for i := 0; i < 300_000 && time.Now().Before(deadline); i++ {
+		e := s.acquire(ap)
+		s.mu.RLock()
+		tracked := s.m[ap]
+		s.mu.RUnlock()
+		if tracked != e {
+			t.Fatalf("acquire %d returned a destination the set no longer tracks (tracked %p, got %p)", i, tracked, e)
+		}
+		e.release()
+	}
 }
