@@ -2,11 +2,9 @@ package redisx
 
 import (
 	"context"
-	"sort"
 	"sync"
 	"time"
 
-	"github.com/keepconn/keepconn/internal/validate"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -52,17 +50,10 @@ type UniversalClient struct {
 // a custom Dialer). Invalid settings are a *ConfigError.
 func NewClient(opt *redis.Options, cfg Config) (*Client, error) {
 	o := *opt
-	f := poolFields{kind: "redis.Options", poolSize: &o.PoolSize, minIdle: &o.MinIdleConns,
-		maxIdle: &o.MaxIdleConns, pipelinePoolSize: &o.PipelinePoolSize,
-		idleTime: &o.ConnMaxIdleTime, lifetime: &o.ConnMaxLifetime, jitter: &o.ConnMaxLifetimeJitter}
-	if err := checkDial(f.kind, o.Dialer != nil, o.Network); err != nil {
-		return nil, err
-	}
-	m, err := newMonitor(cfg, f, o.TLSConfig, orDefault(o.Addr, "localhost:6379"))
+	m, err := monitorFor(cfg, clientFields(&o))
 	if err != nil {
 		return nil, err
 	}
-	o.Dialer = m.dial
 	c := redis.NewClient(&o)
 	return &Client{Client: c, h: start(m, c.PoolStats, c.Close, clientBackground(c))}, nil
 }
@@ -72,15 +63,10 @@ func NewClient(opt *redis.Options, cfg Config) (*Client, error) {
 // through a keepconn dialer. See NewClient.
 func NewFailoverClient(opt *redis.FailoverOptions, cfg Config) (*Client, error) {
 	o := *opt
-	f := failoverFields(&o)
-	if err := checkDial(f.kind, o.Dialer != nil, ""); err != nil {
-		return nil, err
-	}
-	m, err := newMonitor(cfg, f, o.TLSConfig, o.MasterName)
+	m, err := monitorFor(cfg, failoverFields(&o))
 	if err != nil {
 		return nil, err
 	}
-	o.Dialer = m.dial
 	c := redis.NewFailoverClient(&o)
 	return &Client{Client: c, h: start(m, c.PoolStats, c.Close, clientBackground(c))}, nil
 }
@@ -90,17 +76,10 @@ func NewFailoverClient(opt *redis.FailoverOptions, cfg Config) (*Client, error) 
 // apply per node. See NewClient.
 func NewClusterClient(opt *redis.ClusterOptions, cfg Config) (*ClusterClient, error) {
 	o := *opt
-	f := poolFields{kind: "redis.ClusterOptions", poolSize: &o.PoolSize, minIdle: &o.MinIdleConns,
-		maxIdle: &o.MaxIdleConns, pipelinePoolSize: &o.PipelinePoolSize,
-		idleTime: &o.ConnMaxIdleTime, lifetime: &o.ConnMaxLifetime, jitter: &o.ConnMaxLifetimeJitter}
-	if err := checkDial(f.kind, o.Dialer != nil, ""); err != nil {
-		return nil, err
-	}
-	m, err := newMonitor(cfg, f, o.TLSConfig, first(o.Addrs))
+	m, err := monitorFor(cfg, clusterFields(&o))
 	if err != nil {
 		return nil, err
 	}
-	o.Dialer = m.dial
 	c := redis.NewClusterClient(&o)
 	return &ClusterClient{ClusterClient: c, h: start(m, c.PoolStats, c.Close, clusterBackground(c))}, nil
 }
@@ -109,15 +88,10 @@ func NewClusterClient(opt *redis.ClusterOptions, cfg Config) (*ClusterClient, er
 // redis.NewFailoverClusterClient does. See NewClusterClient.
 func NewFailoverClusterClient(opt *redis.FailoverOptions, cfg Config) (*ClusterClient, error) {
 	o := *opt
-	f := failoverFields(&o)
-	if err := checkDial(f.kind, o.Dialer != nil, ""); err != nil {
-		return nil, err
-	}
-	m, err := newMonitor(cfg, f, o.TLSConfig, o.MasterName)
+	m, err := monitorFor(cfg, failoverFields(&o))
 	if err != nil {
 		return nil, err
 	}
-	o.Dialer = m.dial
 	c := redis.NewFailoverClusterClient(&o)
 	return &ClusterClient{ClusterClient: c, h: start(m, c.PoolStats, c.Close, clusterBackground(c))}, nil
 }
@@ -126,30 +100,12 @@ func NewFailoverClusterClient(opt *redis.FailoverOptions, cfg Config) (*ClusterC
 // through one keepconn dialer. See NewClient.
 func NewRing(opt *redis.RingOptions, cfg Config) (*Ring, error) {
 	o := *opt
-	f := poolFields{kind: "redis.RingOptions", poolSize: &o.PoolSize, minIdle: &o.MinIdleConns,
-		maxIdle: &o.MaxIdleConns, pipelinePoolSize: &o.PipelinePoolSize,
-		idleTime: &o.ConnMaxIdleTime, lifetime: &o.ConnMaxLifetime, jitter: &o.ConnMaxLifetimeJitter}
-	if err := checkDial(f.kind, o.Dialer != nil, ""); err != nil {
-		return nil, err
-	}
-	addrs := make([]string, 0, len(o.Addrs))
-	for _, a := range o.Addrs {
-		addrs = append(addrs, a)
-	}
-	sort.Strings(addrs)
-	m, err := newMonitor(cfg, f, o.TLSConfig, first(addrs))
+	m, err := monitorFor(cfg, ringFields(&o))
 	if err != nil {
 		return nil, err
 	}
-	o.Dialer = m.dial
 	c := redis.NewRing(&o)
-	bg := background{
-		config: func(ctx context.Context) (map[string]string, error) { return c.ConfigGet(ctx, "timeout").Result() },
-		warm: func(ctx context.Context, n int, pace time.Duration) {
-			c.ForEachShard(ctx, func(ctx context.Context, s *redis.Client) error { warmClient(ctx, s, n, pace); return nil })
-		},
-	}
-	return &Ring{Ring: c, h: start(m, c.PoolStats, c.Close, bg)}, nil
+	return &Ring{Ring: c, h: start(m, c.PoolStats, c.Close, ringBackground(c))}, nil
 }
 
 // NewUniversalClient returns the client redis.NewUniversalClient chooses
@@ -157,17 +113,10 @@ func NewRing(opt *redis.RingOptions, cfg Config) (*Ring, error) {
 // dialer. See NewClient.
 func NewUniversalClient(opt *redis.UniversalOptions, cfg Config) (*UniversalClient, error) {
 	o := *opt
-	f := poolFields{kind: "redis.UniversalOptions", poolSize: &o.PoolSize, minIdle: &o.MinIdleConns,
-		maxIdle: &o.MaxIdleConns, pipelinePoolSize: &o.PipelinePoolSize,
-		idleTime: &o.ConnMaxIdleTime, lifetime: &o.ConnMaxLifetime, jitter: &o.ConnMaxLifetimeJitter}
-	if err := checkDial(f.kind, o.Dialer != nil, ""); err != nil {
-		return nil, err
-	}
-	m, err := newMonitor(cfg, f, o.TLSConfig, orDefault(o.MasterName, first(o.Addrs)))
+	m, err := monitorFor(cfg, universalFields(&o))
 	if err != nil {
 		return nil, err
 	}
-	o.Dialer = m.dial
 	uc := redis.NewUniversalClient(&o)
 	var bg background
 	var stats func() *redis.PoolStats
@@ -177,21 +126,24 @@ func NewUniversalClient(opt *redis.UniversalOptions, cfg Config) (*UniversalClie
 	case *redis.Client:
 		bg, stats = clientBackground(c), c.PoolStats
 	case *redis.Ring:
-		stats = c.PoolStats
+		bg, stats = ringBackground(c), c.PoolStats
 	}
 	return &UniversalClient{UniversalClient: uc, h: start(m, stats, uc.Close, bg)}, nil
-}
-
-func failoverFields(o *redis.FailoverOptions) poolFields {
-	return poolFields{kind: "redis.FailoverOptions", poolSize: &o.PoolSize, minIdle: &o.MinIdleConns,
-		maxIdle: &o.MaxIdleConns, pipelinePoolSize: &o.PipelinePoolSize,
-		idleTime: &o.ConnMaxIdleTime, lifetime: &o.ConnMaxLifetime, jitter: &o.ConnMaxLifetimeJitter}
 }
 
 func clientBackground(c *redis.Client) background {
 	return background{
 		config: func(ctx context.Context) (map[string]string, error) { return c.ConfigGet(ctx, "timeout").Result() },
 		warm:   func(ctx context.Context, n int, pace time.Duration) { warmClient(ctx, c, n, pace) },
+	}
+}
+
+func ringBackground(c *redis.Ring) background {
+	return background{
+		config: func(ctx context.Context) (map[string]string, error) { return c.ConfigGet(ctx, "timeout").Result() },
+		warm: func(ctx context.Context, n int, pace time.Duration) {
+			c.ForEachShard(ctx, func(ctx context.Context, s *redis.Client) error { warmClient(ctx, s, n, pace); return nil })
+		},
 	}
 }
 
@@ -202,33 +154,6 @@ func clusterBackground(c *redis.ClusterClient) background {
 			c.ForEachShard(ctx, func(ctx context.Context, s *redis.Client) error { warmClient(ctx, s, n, pace); return nil })
 		},
 	}
-}
-
-// checkDial rejects a Dialer of the user's (redisx dials) and networks
-// other than TCP.
-func checkDial(kind string, hasDialer bool, network string) error {
-	if hasDialer {
-		return validate.Error(kind+".Dialer", "func", "must be nil: redisx dials through keepconn")
-	}
-	switch network {
-	case "", "tcp", "tcp4", "tcp6":
-		return nil
-	}
-	return validate.Error(kind+".Network", network, "must be tcp, tcp4 or tcp6")
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func first(addrs []string) string {
-	if len(addrs) == 0 {
-		return ""
-	}
-	return addrs[0]
 }
 
 // handle ties a go-redis client to its monitor and closes both once.
