@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/keepconn/keepconn/examples/internal/axis"
 	"os"
 	"slices"
 	"sync"
@@ -92,7 +93,7 @@ func (r *recorder) writeSVG(path string, o options, mode string) error {
 	}
 	// The axis ends at the run's end; the last sample, taken as the run
 	// ends, may be a few milliseconds later.
-	maxT := niceCeilSeconds(min(pts[len(pts)-1].at.Seconds(), o.duration.Seconds()))
+	maxT := axis.CeilSeconds(min(pts[len(pts)-1].at.Seconds(), o.duration.Seconds()))
 	rates := closeRates(pts)
 	h := svgTop + 2*plotH + plotGap + 50
 	var b bytes.Buffer
@@ -159,7 +160,7 @@ func plot(b *bytes.Buffer, top int, title, ylabel string, pts []point, maxT floa
 			maxV = max(maxV, v)
 		}
 	}
-	yTop := niceCeil(maxV)
+	yTop := axis.Ceil(maxV)
 	fmt.Fprintf(b, `<text x="%d" y="%d" font-weight="bold">%s</text>`+"\n", svgLeft, top-8, escape(title))
 	for i := 0; i <= 5; i++ {
 		y := float64(top) + ph - ph*float64(i)/5
@@ -216,31 +217,4 @@ func escape(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	p := 1.0
-	for {
-		for _, m := range []float64{1, 2, 5} {
-			if m*p >= v {
-				return m * p
-			}
-		}
-		p *= 10
-	}
-}
-
-// niceCeilSeconds rounds s up to a round number of seconds that divides
-// into five ticks.
-func niceCeilSeconds(s float64) float64 {
-	p := 0.01
-	for {
-		for _, m := range []float64{1, 1.5, 2, 2.5, 3, 4, 5, 6, 8} {
-			if m*p >= s {
-				return m * p
-			}
-		}
-		p *= 10
-	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/keepconn/keepconn/examples/internal/axis"
 	"os"
 	"time"
 )
@@ -20,8 +21,8 @@ func writeSVG(path string, o options, results []*result) error {
 			maxT, maxTW = max(maxT, s.at), max(maxTW, s.tw)
 		}
 	}
-	maxT = time.Duration(niceCeilSeconds(max(maxT, 100*time.Millisecond).Seconds()) * float64(time.Second))
-	yTop := niceCeil(maxTW)
+	maxT = time.Duration(axis.CeilSeconds(max(maxT, 100*time.Millisecond).Seconds()) * float64(time.Second))
+	yTop := int(axis.Ceil(float64(maxTW)))
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", w, h, w, h)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
@@ -63,31 +64,4 @@ func writeSVG(path string, o options, results []*result) error {
 	}
 	b.WriteString("</svg>\n")
 	return os.WriteFile(path, b.Bytes(), 0o644)
-}
-
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
-func niceCeil(v int) int {
-	p := 1
-	for {
-		for _, m := range []int{1, 2, 5} {
-			if m*p >= v {
-				return m * p
-			}
-		}
-		p *= 10
-	}
-}
-
-// niceCeilSeconds rounds s up to a round number of seconds that divides
-// into five ticks.
-func niceCeilSeconds(s float64) float64 {
-	p := 0.01
-	for {
-		for _, m := range []float64{1, 1.5, 2, 2.5, 3, 4, 5, 6, 8} {
-			if m*p >= s {
-				return m * p
-			}
-		}
-		p *= 10
-	}
 }
