@@ -2,6 +2,7 @@ package sqlx_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -38,5 +39,44 @@ func TestPgxCancelRequest(t *testing.T) {
 	checkIdentities(t, s)
 	if ds.Opened <= s.Opened {
 		t.Errorf("dialer Opened %d, sqlx Opened %d: the cancel request's dial is missing", ds.Opened, s.Opened)
+	}
+}
+
+// TestCancelledWaiterIsNoAcquisition: a waiter whose context ends just as
+// database/sql hands it the connection another caller released gives the
+// connection back unused, and that is no acquisition: Acquisitions counts
+// exactly the connections handed to a caller.
+func TestCancelledWaiterIsNoAcquisition(t *testing.T) {
+	tg := targets[0].start(t, false, dbtest.Options{})
+	db := tg.openSqlx(t, newDialer(t, dialer.Config{}), sqlx.Config{MaxOpen: 1})
+	ctx := context.Background()
+	var served int64
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; i < 300 && time.Now().Before(deadline); i++ {
+		held, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		served++
+		waits := db.Stats().DB.WaitCount
+		wctx, cancel := context.WithCancel(ctx)
+		got := make(chan *sql.Conn, 1)
+		go func() {
+			c, _ := db.Conn(wctx)
+			got <- c
+		}()
+		for db.Stats().DB.WaitCount == waits { // the waiter is queued
+			time.Sleep(50 * time.Microsecond)
+		}
+		cancel()     // the waiter's context ends…
+		held.Close() // …as the connection comes back, which may still go to it
+		if c := <-got; c != nil {
+			served++
+			c.Close()
+		}
+		cancel()
+	}
+	if s := db.Stats(); s.Acquisitions != served {
+		t.Fatalf("Acquisitions %d, want the %d connections handed to a caller", s.Acquisitions, served)
 	}
 }

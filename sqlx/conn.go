@@ -147,10 +147,13 @@ func (w *conn) ResetSession(ctx context.Context) error {
 }
 
 // IsValid runs when a connection comes back to the pool: an expired one
-// is refused and closed.
+// is refused and closed. A use ends here, and is counted, only if the
+// connection was handed out: database/sql also returns a connection it
+// had passed to a waiter whose context ended before the waiter took it.
 func (w *conn) IsValid() bool {
-	w.c.acquired(w.uses.Add(1) > 1)
-	w.giveBack()
+	if w.giveBack() {
+		w.c.acquired(w.uses.Add(1) > 1)
+	}
 	if w.isExpired() {
 		return false
 	}
@@ -216,8 +219,11 @@ func (w *conn) take() {
 	}
 }
 
-func (w *conn) giveBack() {
-	if w.out.Swap(false) {
-		w.c.inUse(-1)
+// giveBack reports whether the connection was out.
+func (w *conn) giveBack() bool {
+	if !w.out.Swap(false) {
+		return false
 	}
+	w.c.inUse(-1)
+	return true
 }

@@ -23,8 +23,9 @@ import (
 // are the keepconn dialer's, measured at the socket.
 //
 // InUse, Idle, WaitCount and WaitDuration are database/sql's.
-// Acquisitions and Reused are counted when a connection comes back to the
-// pool. There is no Timeouts: database/sql does not tell a wait that its
+// Acquisitions and Reused are counted when a connection handed to a
+// caller comes back to the pool (not when database/sql takes one back
+// from a waiter that gave up before it took it). There is no Timeouts: database/sql does not tell a wait that its
 // context ended from one that got a connection.
 type Stats struct {
 	keepconn.PoolStats
