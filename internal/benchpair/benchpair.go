@@ -7,8 +7,11 @@
 package benchpair
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -42,10 +45,9 @@ func (v Variant) Against(name string) Variant {
 // Run runs b.N operations of every variant in rounds of one block of n
 // operations each, after one warm-up round. The first variant is the
 // baseline. Each round runs the blocks in an order drawn afresh (a
-// shuffle from a fixed seed, so a rerun draws the same orders), so no
-// variant always follows the same one: what a block leaves behind
-// (TIME_WAIT sockets, a cold cache, a collection it made due) falls on
-// every variant alike.
+// shuffle seeded by SeedEnv, 1 without it), so no variant always follows
+// the same one: what a block leaves behind (TIME_WAIT sockets, a cold
+// cache, a collection it made due) falls on every variant alike.
 //
 // It reports, per variant, the median ns per operation over its blocks
 // ("<name>-ns/op"); for each variant after the first, the median over the
@@ -53,12 +55,17 @@ func (v Variant) Against(name string) Variant {
 // ("<name>/<baseline>"); and likewise "<name>/<versus>" for a variant
 // with Versus set. b's own ns/op counts the operations of all variants.
 // At least 3 rounds run whatever b.N is. Run fails b on a Versus that
-// names no variant, a repeated name, fewer than two variants or n < 1.
+// names no variant, a repeated name, fewer than two variants, n < 1 or a
+// malformed SeedEnv.
 func Run(b *testing.B, n int, vs ...Variant) {
 	b.Helper()
 	index, err := check(n, vs)
 	if err != "" {
 		b.Fatal("benchpair: " + err)
+	}
+	sd, serr := seed()
+	if serr != nil {
+		b.Fatal("benchpair: " + serr.Error())
 	}
 	for _, v := range vs {
 		v.Block(n)
@@ -66,7 +73,7 @@ func Run(b *testing.B, n int, vs ...Variant) {
 	b.ResetTimer()
 	rounds := max((b.N+n-1)/n, 3)
 	times := make([][]float64, len(vs)) // [variant][round] ns per operation
-	rng := rand.New(rand.NewPCG(1, uint64(len(vs))))
+	rng := rand.New(rand.NewPCG(sd, uint64(len(vs))))
 	order := make([]int, len(vs))
 	for i := range order {
 		order[i] = i
@@ -89,6 +96,26 @@ func Run(b *testing.B, n int, vs ...Variant) {
 			b.ReportMetric(median(ratios(times[k], times[j])), v.Name+"/"+v.Versus)
 		}
 	}
+}
+
+// SeedEnv names the environment variable that seeds the order of the
+// blocks. Without it the seed is 1 and every process draws the same
+// orders; internal/benchratio -paired gives each of its runs a seed of its
+// own, so that the runs are independent draws of the order too, and an
+// effect of one particular sequence of orders averages out across them.
+const SeedEnv = "KEEPCONN_BENCHPAIR_SEED"
+
+// seed is the seed SeedEnv sets, or 1.
+func seed() (uint64, error) {
+	v := os.Getenv(SeedEnv)
+	if v == "" {
+		return 1, nil
+	}
+	sd, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: want an unsigned integer", SeedEnv, v)
+	}
+	return sd, nil
 }
 
 // check validates Run's arguments and returns the variants' indexes by

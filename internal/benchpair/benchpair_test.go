@@ -1,6 +1,7 @@
 package benchpair
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,39 @@ func TestMedian(t *testing.T) {
 
 func spin(d time.Duration) {
 	for end := time.Now().Add(d); time.Now().Before(end); {
+	}
+}
+
+// SeedEnv seeds the order of the blocks: one seed draws the same orders
+// every time, another seed other orders; a malformed one is refused.
+func TestSeedEnv(t *testing.T) {
+	orders := func(seed string) []int {
+		t.Setenv(SeedEnv, seed)
+		var seq []int
+		block := func(i int) func(int) { return func(int) { seq = append(seq, i) } }
+		vs := []Variant{{Name: "a", Block: block(0)}, {Name: "b", Block: block(1)}, {Name: "c", Block: block(2)}}
+		testing.Benchmark(func(b *testing.B) { Run(b, 1, vs...) })
+		// testing.Benchmark calls Run with b.N 1 (a warm-up and 3 rounds),
+		// then with b.N of 100 or more: the first 10 rounds of that call
+		// are the same whatever its b.N.
+		if n := 4*len(vs) + len(vs) + 10*len(vs); len(seq) >= n {
+			return seq[:n]
+		}
+		t.Fatalf("%d blocks ran", len(seq))
+		return nil
+	}
+	one, again, two := orders("1"), orders("1"), orders("2")
+	if !slices.Equal(one, again) {
+		t.Errorf("seed 1 drew different orders twice")
+	}
+	if slices.Equal(one, two) {
+		t.Errorf("seeds 1 and 2 drew the same orders: %v", one)
+	}
+	if !slices.Equal(orders(""), one) {
+		t.Errorf("without %s the seed is not 1", SeedEnv)
+	}
+	t.Setenv(SeedEnv, "x")
+	if _, err := seed(); err == nil || !strings.Contains(err.Error(), SeedEnv) {
+		t.Errorf("seed() with %s=x: %v, want an error naming it", SeedEnv, err)
 	}
 }

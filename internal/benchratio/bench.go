@@ -98,8 +98,9 @@ func (s *suite) measure(ctx context.Context, sub string) (result, error) {
 	return got[0], nil
 }
 
-// exec runs the test binary on one benchmark pattern, one sample.
-func (s *suite) exec(ctx context.Context, pattern, benchtime string) ([]byte, error) {
+// exec runs the test binary on one benchmark pattern, one sample, with
+// env added to this process's environment.
+func (s *suite) exec(ctx context.Context, pattern, benchtime string, env ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.timeout)
 	defer cancel()
 	args := []string{"-test.run=^$", "-test.bench=" + pattern, "-test.count=1", "-test.benchmem",
@@ -109,6 +110,9 @@ func (s *suite) exec(ctx context.Context, pattern, benchtime string) ([]byte, er
 	}
 	cmd := exec.CommandContext(ctx, s.bin, args...)
 	cmd.Dir = s.dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -47,7 +47,8 @@
 //
 // With -paired, benchratio runs a benchmark that compares its variants
 // inside one process (internal/benchpair: blocks of each variant in an
-// order shuffled every round) -n times, each run a process of its own, and
+// order shuffled every round) -n times, each run a process of its own
+// with its own seed of those shuffles (benchpair.SeedEnv), and
 // reports every ratio the benchmark printed ("keepconn/net.Dialer",
 // "keepconn/exact-close") as the median over the runs with the same
 // distribution-free interval, and each variant's median ns/op:

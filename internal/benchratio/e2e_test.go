@@ -124,4 +124,17 @@ func TestEndToEndPaired(t *testing.T) {
 	if err != nil || bytes.Count(raw, []byte("\n")) != 6 {
 		t.Errorf("raw file: %v, %d lines, want 6", err, bytes.Count(raw, []byte("\n")))
 	}
+	seeds := map[float64]bool{} // each run drew its own block orders
+	f := strings.Fields(string(raw))
+	for i := 1; i < len(f); i++ {
+		if f[i] == "seed/op" {
+			v, _ := strconv.ParseFloat(f[i-1], 64)
+			seeds[v] = true
+		}
+	}
+	for i := range 6 {
+		if !seeds[float64(i+1)] {
+			t.Errorf("no run had seed %d (seeds %v): the runs do not get a seed each", i+1, seeds)
+		}
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/keepconn/keepconn/internal/benchpair"
 )
 
 // pairedRuns is what -paired measures: every run's value of every metric,
@@ -16,7 +18,8 @@ import (
 type pairedRuns map[string]map[string][]float64
 
 // runPaired runs the whole benchmark o.n times, each time as a process of
-// its own, and reports the metrics its in-process comparison
+// its own with its own seed of the block order (benchpair.SeedEnv: run i
+// gets i), and reports the metrics its in-process comparison
 // (internal/benchpair) printed: the ratios ("a/b") with the median over
 // runs and its interval, and each variant's median time ("a-ns/op").
 func runPaired(ctx context.Context, o *options, w, progress io.Writer) error {
@@ -32,7 +35,8 @@ func runPaired(ctx context.Context, o *options, w, progress io.Writer) error {
 	runs := pairedRuns{}
 	var lines []string
 	for i := range o.n {
-		out, err := s.exec(ctx, pattern, o.benchtime)
+		// Each run draws its own sequence of block orders.
+		out, err := s.exec(ctx, pattern, o.benchtime, fmt.Sprintf("%s=%d", benchpair.SeedEnv, i+1))
 		if err != nil {
 			return err
 		}

@@ -65,9 +65,13 @@ func BenchmarkFake(b *testing.B) {
 
 // BenchmarkFakePaired compares in-process, as internal/benchpair does:
 // "double" does twice base's work, "triple" three times, against double.
+// It reports its seed (benchpair.SeedEnv) as seed/op.
 func BenchmarkFakePaired(b *testing.B) {
 	benchpair.Run(b, 20,
 		benchpair.Serial("base", func() { work(1) }),
 		benchpair.Serial("double", func() { work(2) }),
 		benchpair.Serial("triple", func() { work(3) }).Against("double"))
+	var seed float64
+	fmt.Sscan(os.Getenv(benchpair.SeedEnv), &seed)
+	b.ReportMetric(seed, "seed/op") // after Run, whose ResetTimer drops earlier metrics
 }
