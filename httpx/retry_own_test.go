@@ -154,16 +154,5 @@ func TestHTTP2FailedStreamDoesNotBreakConn(t *testing.T) {
 // to the idle pool before the body's Read reports EOF.
 func closeIdleHTTP2(t *testing.T, tr *httpx.Transport) httpx.Stats {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		tr.CloseIdleConnections()
-		s := tr.Stats()
-		if s.Open == 0 {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections open after CloseIdleConnections, want 0: %+v", s.Open, s)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return waitOpenDoing(t, tr, 0, tr.CloseIdleConnections)
 }

@@ -96,8 +96,15 @@ func oneRequest(t *testing.T, cfg httpx.Config, setup func(*http.Server)) *httpx
 // without closing any itself.
 func waitOpen(t *testing.T, tr *httpx.Transport, n int64) httpx.Stats {
 	t.Helper()
+	return waitOpenDoing(t, tr, n, func() {})
+}
+
+// waitOpenDoing is waitOpen calling each before every look at the stats.
+func waitOpenDoing(t *testing.T, tr *httpx.Transport, n int64, each func()) httpx.Stats {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
+		each()
 		s := tr.Stats()
 		if s.Open == n {
 			return s
