@@ -17,16 +17,23 @@ import (
 // BenchmarkRoundTripPaired is BenchmarkRoundTrip's comparison made inside
 // one process, in alternating blocks of requests (benchpair), which
 // cancels the machine's fast drift: the hand-tuned Transport, httpx, and
-// the tuned Transport with empty trace hooks ("traced", the floor of
-// seeing which connection serves a request), each with its own
+// two floors of seeing which connection serves a request: the tuned
+// Transport sent a copy of each request whose context carries a value
+// ("copied": what any per-request context costs, as net/http's
+// Request.WithContext copies the request), and the tuned Transport with
+// empty trace hooks in that context ("traced"). Each has its own
 // connections to one server, every request under a deadline context. It
-// reports each one's median ns per request, its median ratio to the
-// tuned Transport, and httpx's ratio to "traced"; a request's time is the
+// reports each one's median ns per request, its median ratio to the tuned
+// Transport, and httpx's ratio to "traced"; a request's time is the
 // block's wall time per request, serially or with 64 requests in flight.
 // "tuned-again" is a second tuned Transport: its ratio to the first shows
-// what no difference measures as.
+// what no difference measures as. A block's time varies by about a tenth
+// from one block to the next on a small VM (the handoffs between the
+// client's, the server's and the connections' goroutines land
+// differently), so the blocks are short and many: it is the number of
+// rounds that narrows the interval.
 //
-//	go run ./internal/benchratio -pkg ./httpx -bench RoundTripPaired -paired -n 8 -benchtime 100000x
+//	go run ./internal/benchratio -pkg ./httpx -bench RoundTripPaired -match '^serial$' -paired -n 6 -benchtime 100000x
 func BenchmarkRoundTripPaired(b *testing.B) {
 	for _, par := range []int{1, 64} {
 		name := "serial"
@@ -52,9 +59,14 @@ func BenchmarkRoundTripPaired(b *testing.B) {
 				variant := func(name string, rt http.RoundTripper) benchpair.Variant {
 					return requests(b, name, &http.Client{Transport: rt}, ts.URL, par)
 				}
+				block := 500
+				if par > 1 {
+					block = 1000 // 64 goroutines share it: ~16 requests each
+				}
 				b.ReportAllocs()
-				benchpair.Run(b, 2000, variant("tuned", tuned()), variant("tuned-again", tuned()),
-					variant("httpx", hx).Against("traced"), variant("traced", tracedTransport{tuned()}))
+				benchpair.Run(b, block, variant("tuned", tuned()), variant("tuned-again", tuned()),
+					variant("copied", copiedTransport{tuned()}), variant("traced", tracedTransport{tuned()}),
+					variant("httpx", hx).Against("traced"))
 			})
 		})
 	}

@@ -117,3 +117,13 @@ var emptyTrace = &httptrace.ClientTrace{GetConn: func(string) {}, GotConn: func(
 func (t tracedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), emptyTrace)))
 }
+
+// copiedTransport sends a copy of each request whose context carries a
+// value: what tracedTransport costs before the trace itself.
+type copiedTransport struct{ base http.RoundTripper }
+
+type copiedKey struct{}
+
+func (t copiedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.base.RoundTrip(req.WithContext(context.WithValue(req.Context(), copiedKey{}, true)))
+}

@@ -55,8 +55,8 @@ func (v Variant) Against(name string) Variant {
 // ("<name>/<baseline>"); and likewise "<name>/<versus>" for a variant
 // with Versus set. b's own ns/op counts the operations of all variants.
 // At least 3 rounds run whatever b.N is. Run fails b on a Versus that
-// names no variant, a repeated name, fewer than two variants, n < 1 or a
-// malformed SeedEnv.
+// names no variant, a repeated name, fewer than two variants, n < 1, a
+// malformed SeedEnv or a profile (ProfileEnv) it cannot write.
 func Run(b *testing.B, n int, vs ...Variant) {
 	b.Helper()
 	index, err := check(n, vs)
@@ -67,9 +67,18 @@ func Run(b *testing.B, n int, vs ...Variant) {
 	if serr != nil {
 		b.Fatal("benchpair: " + serr.Error())
 	}
+	prof := profileFromEnv()
 	for _, v := range vs {
-		v.Block(n)
+		prof.run(v, n)
 	}
+	if err := prof.start(); err != nil {
+		b.Fatal("benchpair: " + err.Error())
+	}
+	defer func() {
+		if err := prof.stop(); err != nil {
+			b.Error("benchpair: " + err.Error())
+		}
+	}()
 	b.ResetTimer()
 	rounds := max((b.N+n-1)/n, 3)
 	times := make([][]float64, len(vs)) // [variant][round] ns per operation
@@ -82,11 +91,14 @@ func Run(b *testing.B, n int, vs ...Variant) {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, k := range order {
 			start := time.Now()
-			vs[k].Block(n)
+			prof.run(vs[k], n)
 			times[k] = append(times[k], float64(time.Since(start).Nanoseconds())/float64(n))
 		}
 	}
 	b.StopTimer()
+	if err := prof.stop(); err != nil {
+		b.Error("benchpair: " + err.Error())
+	}
 	for k, v := range vs {
 		b.ReportMetric(median(times[k]), v.Name+"-ns/op")
 		if k > 0 {
