@@ -38,12 +38,14 @@ func wrapBody(t *Transport, c *conn, resp *http.Response, room *body) {
 		}
 		return
 	}
-	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
-		if c != nil {
-			c.markReason(telemetry.ReasonClosed, false) // the application's connection now
+	if resp.StatusCode == http.StatusSwitchingProtocols { // before the type assertion, which costs
+		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+			if c != nil {
+				c.markReason(telemetry.ReasonClosed, false) // the application's connection now
+			}
+			resp.Body = &upgraded{ReadWriteCloser: rwc, conn: c}
+			return
 		}
-		resp.Body = &upgraded{ReadWriteCloser: rwc, conn: c}
-		return
 	}
 	if room == nil {
 		room = new(body)

@@ -168,7 +168,7 @@ func newExchange(wroteHeaders bool) *exchange {
 func (x *exchange) withTrace(req *http.Request) *http.Request {
 	parent := req.Context()
 	if x.pooled && traceKey != nil {
-		x.state = &reqCtx{Context: parent, trace: &x.trace}
+		x.state = &reqCtx{Context: parent, trace: &x.trace, done: parent.Done()}
 		return req.WithContext(x.state)
 	}
 	x.state = nil
@@ -212,8 +212,13 @@ func (k *keyRecorder) Value(key any) any { k.key = key; return nil }
 type reqCtx struct {
 	context.Context
 	trace *httptrace.ClientTrace
+	done  <-chan struct{} // the parent's: net/http asks for it many times per request
 	body  body
 }
+
+// Done returns the parent's Done channel, which a Context returns the same
+// on every call.
+func (c *reqCtx) Done() <-chan struct{} { return c.done }
 
 // Value returns the trace for httptrace's key, else the parent's value.
 func (c *reqCtx) Value(key any) any {
