@@ -18,7 +18,7 @@ import (
 // ratios to its floors. "net.Dialer-again" is net.Dialer once more: its
 // ratio to net.Dialer shows what no difference measures as.
 //
-//	go run ./internal/benchratio -pkg ./dialer -bench DialPaired -paired -n 10 -benchtime 40000x
+//	go run ./internal/benchratio -pkg ./dialer -bench DialPaired -paired -n 6 -benchtime 100000x
 func BenchmarkDialPaired(b *testing.B) {
 	netnstest.Run(b, benchNamespace, func(b *testing.B) {
 		srv := startServer(b, "127.0.0.1:5000", drainUntilEOF)
