@@ -4,6 +4,9 @@
 // variant alike. Process-level interleaving (internal/benchratio) cancels
 // slow drift; blocks of a few tens of milliseconds cancel the fast kind
 // too, which on a small shared VM is wider than the differences measured.
+// With ProfileEnv set, Run also writes a CPU profile whose samples are
+// labelled by variant, so that where the difference goes can be read from
+// one profile sampled under the same conditions.
 package benchpair
 
 import (
