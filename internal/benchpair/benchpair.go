@@ -99,9 +99,6 @@ func Run(b *testing.B, n int, vs ...Variant) {
 		}
 	}
 	b.StopTimer()
-	if err := prof.stop(); err != nil {
-		b.Error("benchpair: " + err.Error())
-	}
 	for k, v := range vs {
 		b.ReportMetric(median(times[k]), v.Name+"-ns/op")
 		if k > 0 {

@@ -75,7 +75,5 @@ func (p *profiler) stop() error {
 		return nil
 	}
 	pprof.StopCPUProfile()
-	f := p.file
-	p.file = nil
-	return f.Close()
+	return p.file.Close()
 }
