@@ -27,11 +27,11 @@ import (
 // Transport, and httpx's ratio to "traced"; a request's time is the
 // block's wall time per request, serially or with 64 requests in flight.
 // "tuned-again" is a second tuned Transport: its ratio to the first shows
-// what no difference measures as. A block's time varies by about a tenth
-// from one block to the next on a small VM (the handoffs between the
-// client's, the server's and the connections' goroutines land
-// differently), so the blocks are short and many: it is the number of
-// rounds that narrows the interval.
+// what no difference measures as. On a small VM a block's time varies
+// from one block to the next by more than the differences measured (the
+// handoffs between the client's, the server's and the connections'
+// goroutines land differently), so the blocks are short and many: it is
+// the number of rounds that narrows the interval.
 //
 //	go run ./internal/benchratio -pkg ./httpx -bench RoundTripPaired -match '^serial$' -paired -n 6 -benchtime 100000x
 func BenchmarkRoundTripPaired(b *testing.B) {

@@ -9,16 +9,15 @@ import (
 
 // ProfileEnv names the environment variable that asks Run for a CPU
 // profile of its timed rounds (not the warm-up), written to the file it
-// names, in which
-// every sample taken while a block ran — in the block's goroutine and in
-// every goroutine started from it, such as the connections' read and write
-// loops that a variant's first block dials — carries the label
-// variant=<name>. The variants are then compared in one profile, sampled
-// under the same conditions:
+// names, in which every sample taken while a block ran — in the block's
+// goroutine and in every goroutine started from it, such as the
+// connections' read and write loops that a variant's first block dials —
+// carries the label variant=<name>. The variants are then compared in one
+// profile, sampled under the same conditions:
 //
 //	KEEPCONN_BENCHPAIR_CPUPROFILE=/tmp/rt.prof go test -run '^$' -bench 'RoundTripPaired/serial' -benchtime 100000x ./httpx
 //	go tool pprof -tags /tmp/rt.prof                          # CPU per variant
-//	go tool pprof -tagfocus variant=httpx -top /tmp/rt.prof   # one variant's profile
+//	go tool pprof -tagfocus 'variant=^httpx$' -top /tmp/rt.prof   # one variant's profile
 //
 // Work that no block started (a server's goroutines, the collector, the
 // runtime's poller) has no label. Each Run writes the file anew: select
