@@ -25,7 +25,8 @@ var benchNamespace = netnstest.Config{PortLow: 10000, PortHigh: 60999, TWReuse: 
 // and the bind on every socket), each under a context with a deadline.
 // The "-exact-close" and "-sources" net.Dialer cases are floors: the
 // system calls keepconn's exact close accounting and source binding make,
-// and nothing else of keepconn.
+// on a socket set up as keepconn's (floorDialer), and nothing else of
+// keepconn.
 // Each sub-benchmark runs in a namespace of its own, so none inherits
 // another's TIME_WAIT sockets. Compare with internal/benchratio:
 //
@@ -37,7 +38,7 @@ func BenchmarkDial(b *testing.B) {
 	}{
 		{"net.Dialer", func(*testing.B) dialFunc { return (&net.Dialer{}).DialContext }},
 		{"keepconn", func(b *testing.B) dialFunc { return mustNew(b, Config{}).DialContext }},
-		{"net.Dialer-exact-close", func(*testing.B) dialFunc { return exactClose((&net.Dialer{}).DialContext) }},
+		{"net.Dialer-exact-close", func(*testing.B) dialFunc { return exactClose(floorDialer().DialContext) }},
 		{"net.Dialer-sources", func(*testing.B) dialFunc { return noPortDialer("127.0.0.1", "127.0.0.2").DialContext }},
 		{"net.Dialer-sources-exact-close", func(*testing.B) dialFunc {
 			return exactClose(noPortDialer("127.0.0.1", "127.0.0.2").DialContext)
@@ -58,12 +59,20 @@ func BenchmarkDial(b *testing.B) {
 	}
 }
 
+// floorDialer is a net.Dialer that sets up its sockets as a keepconn
+// dialer with defaults does: keepalive as net.Dialer{}'s but with the
+// kernel's count of probes (one setsockopt fewer; see KeepAlive.Count).
+func floorDialer() *net.Dialer {
+	return &net.Dialer{KeepAliveConfig: new(Config).keepAliveConfig()}
+}
+
 // noPortDialer is the floor of the keepconn-sources case: a net.Dialer
-// whose Control binds the sources round robin with
+// (floorDialer) whose Control binds the sources round robin with
 // IP_BIND_ADDRESS_NO_PORT, and does nothing else.
 func noPortDialer(srcs ...string) *net.Dialer {
 	var next atomic.Uint32
-	return &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+	d := floorDialer()
+	d.Control = func(_, _ string, rc syscall.RawConn) error {
 		src := netip.MustParseAddr(srcs[int(next.Add(1))%len(srcs)]).As4()
 		var err error
 		rc.Control(func(fd uintptr) {
@@ -72,7 +81,8 @@ func noPortDialer(srcs ...string) *net.Dialer {
 			}
 		})
 		return err
-	}}
+	}
+	return d
 }
 
 // exactClose is the floor of the keepconn cases' close: the two system

@@ -8,11 +8,11 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Defaults for TCP keepalive, the same as net.Dialer's.
+// Defaults for TCP keepalive, the same as net.Dialer's. The count of
+// unanswered probes has no default of its own: see KeepAlive.Count.
 const (
 	DefaultKeepAliveIdle     = 15 * time.Second
 	DefaultKeepAliveInterval = 15 * time.Second
-	DefaultKeepAliveCount    = 9
 )
 
 // Config says how a Dialer opens and closes connections. The zero value is a
@@ -24,7 +24,8 @@ type Config struct {
 	ConnectTimeout time.Duration
 
 	// KeepAlive tunes TCP keepalive probes; zero fields take the defaults
-	// above. DisableKeepAlive turns probes off.
+	// above, and a zero Count the kernel's. DisableKeepAlive turns probes
+	// off.
 	KeepAlive        KeepAlive
 	DisableKeepAlive bool
 
@@ -119,11 +120,16 @@ type Config struct {
 // of a few KiB each, and as many descriptors.
 const DefaultMaxAwaitingClose = 4096
 
-// KeepAlive holds TCP keepalive settings. A zero field means its default.
+// KeepAlive holds TCP keepalive settings. A zero Idle or Interval means
+// its default (DefaultKeepAliveIdle, DefaultKeepAliveInterval).
 type KeepAlive struct {
 	Idle     time.Duration // time idle before the first probe
 	Interval time.Duration // time between probes
-	Count    int           // unanswered probes before the connection drops
+	// Count is how many unanswered probes drop the connection. Zero leaves
+	// the kernel's count (net.ipv4.tcp_keepalive_probes, 9 unless the host
+	// changed it, which is the 9 net.Dialer sets) and saves each dial the
+	// system call that would set it.
+	Count int
 }
 
 // PortRange is an inclusive range of local ports. Both zero means the

@@ -77,7 +77,7 @@ func New(cfg Config) (*Dialer, error) {
 
 func (c *Config) keepAliveConfig() net.KeepAliveConfig {
 	ka := net.KeepAliveConfig{Enable: !c.DisableKeepAlive,
-		Idle: DefaultKeepAliveIdle, Interval: DefaultKeepAliveInterval, Count: DefaultKeepAliveCount}
+		Idle: DefaultKeepAliveIdle, Interval: DefaultKeepAliveInterval, Count: -1} // -1: the kernel's
 	if c.KeepAlive.Idle > 0 {
 		ka.Idle = c.KeepAlive.Idle
 	}

@@ -2,6 +2,9 @@ package dialer
 
 import (
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -84,7 +87,7 @@ func TestSocketOptionDefaults(t *testing.T) {
 		{"SO_KEEPALIVE", unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
 		{"TCP_KEEPIDLE", unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, int(DefaultKeepAliveIdle / time.Second)},
 		{"TCP_KEEPINTVL", unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, int(DefaultKeepAliveInterval / time.Second)},
-		{"TCP_KEEPCNT", unix.IPPROTO_TCP, unix.TCP_KEEPCNT, DefaultKeepAliveCount},
+		{"TCP_KEEPCNT", unix.IPPROTO_TCP, unix.TCP_KEEPCNT, kernelKeepAliveCount(t)},
 		{"TCP_NODELAY", unix.IPPROTO_TCP, unix.TCP_NODELAY, 1},
 		{"SO_REUSEADDR", unix.SOL_SOCKET, unix.SO_REUSEADDR, 0},
 		{"TCP_USER_TIMEOUT", unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, 0},
@@ -98,6 +101,37 @@ func TestSocketOptionDefaults(t *testing.T) {
 	if l := sockLinger(t, abortive); l.Onoff != 0 {
 		t.Errorf("SO_LINGER = %+v, want off until Close finds the queues empty", l)
 	}
+}
+
+// TestKeepAliveCountIsTheKernels: a zero KeepAlive.Count leaves the
+// count to net.ipv4.tcp_keepalive_probes (5 in this namespace: a dialer
+// that set net.Dialer's 9 would read 9); a Count given is set.
+func TestKeepAliveCountIsTheKernels(t *testing.T) {
+	ns := netnstest.Config{Sysctls: map[string]string{"net.ipv4.tcp_keepalive_probes": "5"}}
+	netnstest.Run(t, ns, func(t *testing.T) {
+		srv := startServer(t, "127.0.0.1:5000", drainUntilEOF)
+		for _, tc := range []struct {
+			count, want int
+		}{{0, 5}, {4, 4}} {
+			c := dialOrFail(t, mustNew(t, Config{KeepAlive: KeepAlive{Count: tc.count}}), srv.addr())
+			assertOpts(t, c, []optCheck{{"TCP_KEEPCNT", unix.IPPROTO_TCP, unix.TCP_KEEPCNT, tc.want}})
+			c.Close()
+		}
+	})
+}
+
+// kernelKeepAliveCount reads net.ipv4.tcp_keepalive_probes.
+func kernelKeepAliveCount(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_keepalive_probes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func assertOpts(t *testing.T, c net.Conn, checks []optCheck) {
