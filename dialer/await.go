@@ -180,14 +180,16 @@ func (c *Conn) awaitPeer(f *os.File, rc syscall.RawConn, farewell bool) Side {
 	if farewell {
 		f.Write(c.d.awaits.farewell) // a failure shows in the wait below
 	}
-	eof, err := c.probe.AwaitEOF(rc)
+	p := getProbe()
+	defer putProbe(p)
+	eof, err := p.AwaitEOF(rc)
 	if eof || (err != nil && !errors.Is(err, os.ErrDeadlineExceeded)) {
 		f.Close()
 		return SidePassive
 	}
 	c.d.awaitTimeouts.Add(1)
 	discardUnread(rc)
-	side := probeClose(&c.probe, rc, 0, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
+	side := probeClose(p, rc, 0, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
 	f.Close()
 	return side
 }

@@ -51,8 +51,7 @@ type Conn struct {
 	// writeFailed: a Write or ReadFrom returned an error, so the stream may
 	// end inside a message, which a Farewell must not complete.
 	writeFailed atomic.Bool
-	io          ioTrack       // what the reads and writes have seen (conn_io.go)
-	probe       sockopt.Probe // reused by the close
+	io          ioTrack // what the reads and writes have seen (conn_io.go)
 }
 
 var (
@@ -173,8 +172,10 @@ func (c *Conn) closeFirst() error {
 			return err
 		}
 	}
-	c.io.prepare(&c.probe, c.dest.lean.peekFirst())
-	side := probeClose(&c.probe, c.raw, half, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
+	p := getProbe()
+	c.io.prepare(p, c.dest.lean.peekFirst())
+	side := probeClose(p, c.raw, half, &c.d.looker, c.LocalAddr(), c.RemoteAddr())
+	putProbe(p)
 	err := c.tcpConn.Close()
 	c.finish(side, c.reasonOfSide(side), report)
 	return err
@@ -193,10 +194,10 @@ func (c *Conn) reasonOfSide(side Side) Reason {
 // bytes are left to the wait, which drops them: closing the application's
 // descriptor alone sends nothing, so they cause no reset.
 func (c *Conn) tryAwait(report func(Side)) (bool, error) {
-	p := &c.probe
+	p := getProbe()
+	defer putProbe(p)
 	p.Shutdown, p.Dup = false, true
 	err := p.Run(c.raw)
-	p.Dup = false
 	if p.DupFD < 0 {
 		return false, nil
 	}

@@ -47,8 +47,9 @@ const (
 // the descriptor and without blocking: a recv with MSG_PEEK tells unread
 // bytes, the peer's FIN, or neither; then, if Shutdown is set and the
 // peer has sent neither, shutdown(SHUT_WR) sends this side's FIN and the
-// TCP state is read right after it. A Probe is reused across calls of
-// one connection: after the first, Run allocates nothing.
+// TCP state is read right after it. A Probe is reused across calls, of
+// one connection or, after Clear, of another: after the first, Run
+// allocates nothing.
 //
 // With Shutdown and Counted (and not Dup), the peek is left out where it
 // can be: shutdown comes first, then one TCP_INFO read gives the state
@@ -90,6 +91,10 @@ type Probe struct {
 	eof    bool
 	more   bool // readEOF stopped with bytes left
 }
+
+// Clear resets every field, keeping what Run and AwaitEOF made on their
+// first call, so that the Probe can serve another connection.
+func (p *Probe) Clear() { *p = Probe{fn: p.fn, readFn: p.readFn} }
 
 // Run probes the socket of rc.
 func (p *Probe) Run(rc syscall.RawConn) error {

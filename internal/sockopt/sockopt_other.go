@@ -48,6 +48,9 @@ type Probe struct {
 	Err      error
 }
 
+// Clear resets every field.
+func (p *Probe) Clear() { *p = Probe{} }
+
 // AwaitEOF reports ErrUnsupported outside Linux.
 func (p *Probe) AwaitEOF(syscall.RawConn) (bool, error) { return false, ErrUnsupported }
 

@@ -1,0 +1,35 @@
+package dialer
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/keepconn/keepconn/internal/netnstest"
+)
+
+// A keepconn dial and close allocates two objects more than net.Dialer's:
+// the Conn and its raw descriptor handle. The probe that classifies the
+// close comes from a pool (probes), with its closures made once.
+func TestDialAllocations(t *testing.T) {
+	netnstest.Run(t, benchNamespace, func(t *testing.T) {
+		srv := startServer(t, "127.0.0.1:5000", drainUntilEOF)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		perDial := func(dial dialFunc) float64 {
+			return testing.AllocsPerRun(500, func() {
+				c, err := dial(ctx, "tcp", srv.addr())
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+			})
+		}
+		plain := perDial((&net.Dialer{}).DialContext)
+		ours := perDial(mustNew(t, Config{}).DialContext)
+		t.Logf("allocations per dial and close: net.Dialer %.2f, keepconn %.2f", plain, ours)
+		if ours-plain > 2.5 {
+			t.Fatalf("keepconn allocates %.2f more per dial and close, want 2", ours-plain)
+		}
+	})
+}
