@@ -27,7 +27,11 @@ import (
 // Transport, and httpx's ratio to "traced"; a request's time is the
 // block's wall time per request, serially or with 64 requests in flight.
 // "tuned-again" is a second tuned Transport: its ratio to the first shows
-// what no difference measures as. On a small VM a block's time varies
+// what no difference measures as. "traced+1µs" is "traced" spending one
+// microsecond of CPU more per request on the requesting goroutine
+// (burnTransport): its ratio to "traced" is what that much client work
+// measures as, the scale on which httpx's ratio to "traced" reads as
+// work of its own. On a small VM a block's time varies
 // from one block to the next by more than the differences measured (the
 // handoffs between the client's, the server's and the connections'
 // goroutines land differently), so the blocks are short and many: it is
@@ -64,8 +68,10 @@ func BenchmarkRoundTripPaired(b *testing.B) {
 					block = 1000 // 64 goroutines share it: ~16 requests each
 				}
 				b.ReportAllocs()
+				burned := burnTransport{tuned(), burnIters(time.Microsecond)}
 				benchpair.Run(b, block, variant("tuned", tuned()), variant("tuned-again", tuned()),
 					variant("copied", copiedTransport{tuned()}), variant("traced", tracedTransport{tuned()}),
+					variant("traced+1µs", tracedTransport{burned}).Against("traced"),
 					variant("httpx", hx).Against("traced"))
 			})
 		})
