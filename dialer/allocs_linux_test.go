@@ -28,7 +28,11 @@ func TestDialAllocations(t *testing.T) {
 		plain := perDial((&net.Dialer{}).DialContext)
 		ours := perDial(mustNew(t, Config{}).DialContext)
 		t.Logf("allocations per dial and close: net.Dialer %.2f, keepconn %.2f", plain, ours)
-		if ours-plain > 2.5 {
+		limit := 2.5
+		if raceEnabled {
+			limit = 3.5 // sync.Pool drops a quarter of what it is given: a probe made anew
+		}
+		if ours-plain > limit {
 			t.Fatalf("keepconn allocates %.2f more per dial and close, want 2", ours-plain)
 		}
 	})

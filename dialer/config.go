@@ -17,7 +17,9 @@ const (
 
 // Config says how a Dialer opens and closes connections. The zero value is a
 // dialer that behaves like net.Dialer{}: system source address and port
-// range, TCP keepalive on, TCP_NODELAY on, graceful close.
+// range, TCP keepalive on (with the kernel's count of probes: on Linux
+// net.Dialer's 9, unless the host changed it), TCP_NODELAY on, graceful
+// close.
 type Config struct {
 	// ConnectTimeout bounds each dial, name resolution included. Zero means
 	// no limit other than the context's and the operating system's.
@@ -126,9 +128,10 @@ type KeepAlive struct {
 	Idle     time.Duration // time idle before the first probe
 	Interval time.Duration // time between probes
 	// Count is how many unanswered probes drop the connection. Zero leaves
-	// the kernel's count (net.ipv4.tcp_keepalive_probes, 9 unless the host
-	// changed it, which is the 9 net.Dialer sets) and saves each dial the
-	// system call that would set it.
+	// the kernel's count (on Linux net.ipv4.tcp_keepalive_probes: 9, the
+	// count net.Dialer sets, unless the host changed it; other systems
+	// have their own) and saves each dial the system call that would set
+	// it.
 	Count int
 }
 

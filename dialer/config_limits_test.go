@@ -30,7 +30,7 @@ func TestConfigNumericLimits(t *testing.T) {
 		{"KeepAlive.Idle kernel max", Config{KeepAlive: KeepAlive{Idle: maxKeepAliveTime}}, ""},
 		{"KeepAlive.Interval negative", Config{KeepAlive: KeepAlive{Interval: -1}}, "KeepAlive.Interval"},
 		{"KeepAlive.Interval max", Config{KeepAlive: KeepAlive{Interval: maxDur}}, "KeepAlive.Interval"},
-		{"KeepAlive.Count 0: default", Config{KeepAlive: KeepAlive{Count: 0}}, ""},
+		{"KeepAlive.Count 0: the kernel's", Config{KeepAlive: KeepAlive{Count: 0}}, ""},
 		{"KeepAlive.Count negative", Config{KeepAlive: KeepAlive{Count: -1}}, "KeepAlive.Count"},
 		{"KeepAlive.Count max", Config{KeepAlive: KeepAlive{Count: math.MaxInt}}, "KeepAlive.Count"},
 		{"UserTimeout 0: off", Config{UserTimeout: 0}, ""},
