@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keepconn/keepconn/internal/netnstest"
 )
 
 // TestPrintRow: the row carries the figures in the header's columns.
@@ -27,13 +29,38 @@ func TestPrintRow(t *testing.T) {
 }
 
 // TestTimeWait: a connection this process closes first leaves one
-// client-side TIME_WAIT towards the listener.
+// client-side TIME_WAIT towards the listener. It runs in a network
+// namespace of its own: in the host's, another test's connection to the
+// same port (one it found free, say) would change the counts.
 func TestTimeWait(t *testing.T) {
+	netnstest.Run(t, netnstest.Config{}, func(t *testing.T) {
+		srv := closeOneClientFirst(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for {
+			cli, ser, err := TimeWait(ctx, srv)
+			switch {
+			case err == nil && cli == 1 && ser == 0:
+				return
+			case ctx.Err() != nil:
+				t.Fatalf("client %d server %d (%v), want 1 0", cli, ser, err)
+			case err != nil:
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// closeOneClientFirst opens one loopback connection, closes it from the
+// client first and then from the server, and returns the listener's
+// address.
+func closeOneClientFirst(t *testing.T) netip.AddrPort {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	srv := ln.Addr().(*net.TCPAddr).AddrPort()
 	c, err := net.Dial("tcp", srv.String())
 	if err != nil {
@@ -47,19 +74,5 @@ func TestTimeWait(t *testing.T) {
 	buf := make([]byte, 1)
 	s.Read(buf) // the FIN
 	s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for {
-		cli, ser, err := TimeWait(ctx, netip.AddrPortFrom(srv.Addr().Unmap(), srv.Port()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cli == 1 && ser == 0 {
-			return
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("client %d server %d, want 1 0", cli, ser)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return netip.AddrPortFrom(srv.Addr().Unmap(), srv.Port())
 }
