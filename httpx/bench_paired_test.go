@@ -68,7 +68,7 @@ func BenchmarkRoundTripPaired(b *testing.B) {
 					block = 1000 // 64 goroutines share it: ~16 requests each
 				}
 				b.ReportAllocs()
-				burned := burnTransport{tuned(), burnIters(time.Microsecond)}
+				burned := burnTransport{tuned(), benchpair.NewBurner(time.Microsecond)}
 				benchpair.Run(b, block, variant("tuned", tuned()), variant("tuned-again", tuned()),
 					variant("copied", copiedTransport{tuned()}), variant("traced", tracedTransport{tuned()}),
 					variant("traced+1µs", tracedTransport{burned}).Against("traced"),
