@@ -32,7 +32,7 @@ type conn struct {
 	checker   driver.NamedValueChecker
 
 	deadline   int64        // clock nanos after which the lifetime is over; 0: none
-	returnedAt atomic.Int64 // clock nanos of the last return, while parked
+	returnedAt atomic.Int64 // clock nanos of the last return (or of the Connect, before the first)
 	parked     atomic.Bool  // back in the pool, not taken since
 	expired    atomic.Bool  // closed for its lifetime
 	uses       atomic.Int64
@@ -186,7 +186,12 @@ func (w *conn) Close() error {
 
 // closeReason explains a close from evidence: the DB is closing; the
 // lifetime ended; database/sql counted a close at the idle cap or for
-// idle time while this connection sat in the pool. Otherwise the socket
+// idle time while this connection sat in the pool, or before anyone used
+// it (database/sql opens connections for waiters that may have gone by
+// the time the connection is up, and then pools or closes it, unused and
+// never returned; a connection closed during its first use may then take
+// the count of another closing at the same moment, which leaves the
+// totals exact). Otherwise the socket
 // decides at its close: PeerClosed if the server closed it, else
 // BrokenClosed (a close database/sql does not explain, typically after
 // driver.ErrBadConn).
@@ -196,8 +201,8 @@ func (w *conn) closeReason() (telemetry.Reason, bool) {
 		return telemetry.ReasonClosed, true
 	case w.expired.Load():
 		return telemetry.ReasonMaxLifetime, true
-	case !w.parked.Load():
-		return 0, false
+	case !w.parked.Load() && w.uses.Load() != 0:
+		return 0, false // in use: database/sql counts none of its closes
 	}
 	idle := nanotime() - w.returnedAt.Load()
 	if t := w.c.idleTime.Load(); t > 0 && idle >= t && w.c.claim(claimIdleTime) {

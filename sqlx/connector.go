@@ -115,7 +115,8 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	c.discoverOn(ctx, dc)
 	w := newConn(dc, c, sock, c.deadline())
-	w.out.Store(true) // counted in use since the Connect began
+	w.out.Store(true)              // counted in use since the Connect began
+	w.returnedAt.Store(nanotime()) // idle from now, if database/sql pools it unused
 	return w, nil
 }
 
