@@ -29,7 +29,7 @@ func TestUnusedConnClosedAtIdleCapIsMaxIdle(t *testing.T) {
 	c := &Connector{tr: newTracker()}
 	c.db.Store(db)
 	used := &conn{c: c}
-	used.uses.Store(1) // in use, not parked: database/sql counted another close
+	used.handed.Store(true) // in use, not parked: database/sql counted another close
 	if r, ok := used.closeReason(); ok {
 		t.Fatalf("a connection closed in use: reason %v, want none (the socket decides)", r)
 	}

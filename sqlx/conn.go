@@ -37,6 +37,7 @@ type conn struct {
 	expired    atomic.Bool  // closed for its lifetime
 	uses       atomic.Int64
 	out        atomic.Bool // handed out by database/sql, not yet returned
+	handed     atomic.Bool // database/sql has called one of its methods besides Close
 }
 
 var (
@@ -78,9 +79,13 @@ func DriverConn(dc any) any {
 	return dc
 }
 
-func (w *conn) Prepare(query string) (driver.Stmt, error) { return w.inner.Prepare(query) }
+func (w *conn) Prepare(query string) (driver.Stmt, error) {
+	w.markHanded()
+	return w.inner.Prepare(query)
+}
 
 func (w *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	w.markHanded()
 	if w.preparer != nil {
 		return w.preparer.PrepareContext(ctx, query)
 	}
@@ -88,9 +93,13 @@ func (w *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 }
 
 // Begin is driver.Conn's deprecated method; database/sql calls BeginTx.
-func (w *conn) Begin() (driver.Tx, error) { return w.inner.Begin() }
+func (w *conn) Begin() (driver.Tx, error) {
+	w.markHanded()
+	return w.inner.Begin()
+}
 
 func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	w.markHanded()
 	if w.beginner != nil {
 		return w.beginner.BeginTx(ctx, opts)
 	}
@@ -101,6 +110,7 @@ func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 }
 
 func (w *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	w.markHanded()
 	if w.execer == nil {
 		return nil, driver.ErrSkip
 	}
@@ -108,6 +118,7 @@ func (w *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 }
 
 func (w *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	w.markHanded()
 	if w.queryer == nil {
 		return nil, driver.ErrSkip
 	}
@@ -115,6 +126,7 @@ func (w *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 }
 
 func (w *conn) Ping(ctx context.Context) error {
+	w.markHanded()
 	if w.pinger == nil {
 		return nil
 	}
@@ -122,6 +134,7 @@ func (w *conn) Ping(ctx context.Context) error {
 }
 
 func (w *conn) CheckNamedValue(nv *driver.NamedValue) error {
+	w.markHanded()
 	if w.checker == nil {
 		return driver.ErrSkip
 	}
@@ -132,6 +145,7 @@ func (w *conn) CheckNamedValue(nv *driver.NamedValue) error {
 // an expired connection, or one the server closed, is refused with
 // driver.ErrBadConn, and database/sql takes another.
 func (w *conn) ResetSession(ctx context.Context) error {
+	w.markHanded()
 	wasParked := w.parked.Swap(false)
 	w.take()
 	if w.isExpired() {
@@ -151,6 +165,7 @@ func (w *conn) ResetSession(ctx context.Context) error {
 // connection was handed out: database/sql also returns a connection it
 // had passed to a waiter whose context ended before the waiter took it.
 func (w *conn) IsValid() bool {
+	w.markHanded()
 	if w.giveBack() {
 		w.c.acquired(w.uses.Add(1) > 1)
 	}
@@ -173,37 +188,87 @@ func (w *conn) isExpired() bool {
 	return true
 }
 
+// markHanded records that database/sql has used the connection: it is
+// then never closed with the DB's lock held. It loads first so that a
+// connection in steady use does not write the flag on every call.
+func (w *conn) markHanded() {
+	if !w.handed.Load() {
+		w.handed.Store(true)
+	}
+}
+
 // Close closes the driver's connection, telling the socket why.
+//
+// database/sql closes one kind of connection while holding the DB's
+// lock: one it opened for a waiter that had gone by the time the
+// connection was up (openNewConnection), when the idle list is full or
+// the DB closed meanwhile. Such a connection was never handed out, and
+// explaining its close needs the DB's counters, which take that lock; so
+// a connection closed before database/sql used it is explained and
+// closed in the background, where the lock is free again. Connector.Close
+// waits for those closes.
 func (w *conn) Close() error {
 	w.giveBack()
-	if w.sock != nil {
-		if r, ok := w.closeReason(); ok {
-			w.sock.setReason(r)
-		}
+	if w.sock == nil {
+		return w.inner.Close()
+	}
+	if r, ok := w.settledReason(); ok {
+		w.sock.setReason(r)
+		return w.inner.Close()
+	}
+	if !w.handed.Load() && w.c.closeLater(w.closeUnused) {
+		return nil
+	}
+	if r, ok := w.closeReason(); ok {
+		w.sock.setReason(r)
 	}
 	return w.inner.Close()
 }
 
-// closeReason explains a close from evidence: the DB is closing; the
-// lifetime ended; database/sql counted a close at the idle cap or for
-// idle time while this connection sat in the pool, or before anyone used
-// it (database/sql opens connections for waiters that may have gone by
-// the time the connection is up, and then pools or closes it, unused and
-// never returned; a connection closed during its first use may then take
-// the count of another closing at the same moment, which leaves the
-// totals exact). Otherwise the socket
-// decides at its close: PeerClosed if the server closed it, else
-// BrokenClosed (a close database/sql does not explain, typically after
-// driver.ErrBadConn).
-func (w *conn) closeReason() (telemetry.Reason, bool) {
+// closeUnused claims a close count for a connection database/sql never
+// used, then closes it; it runs outside database/sql's lock.
+func (w *conn) closeUnused() {
+	if r, ok := w.claimReason(); ok {
+		w.sock.setReason(r)
+	}
+	w.inner.Close()
+}
+
+// settledReason is a close reason that needs no claim: the DB is closing
+// or the lifetime ended.
+func (w *conn) settledReason() (telemetry.Reason, bool) {
 	switch {
 	case w.c.closing.Load():
 		return telemetry.ReasonClosed, true
 	case w.expired.Load():
 		return telemetry.ReasonMaxLifetime, true
-	case !w.parked.Load() && w.uses.Load() != 0:
-		return 0, false // in use: database/sql counts none of its closes
 	}
+	return 0, false
+}
+
+// closeReason explains a close from evidence: the DB is closing; the
+// lifetime ended; database/sql counted a close at the idle cap or for
+// idle time while this connection sat in the pool, or before database/sql
+// used it (it opens connections for waiters that may have gone by the
+// time the connection is up, and then pools or closes it, never handed
+// out). A connection database/sql has used and not given back is in use:
+// database/sql counts none of those closes. Otherwise the socket decides
+// at its close: PeerClosed if the server closed it, else BrokenClosed (a
+// close database/sql does not explain, typically after driver.ErrBadConn).
+func (w *conn) closeReason() (telemetry.Reason, bool) {
+	if r, ok := w.settledReason(); ok {
+		return r, true
+	}
+	if !w.parked.Load() && w.handed.Load() {
+		return 0, false
+	}
+	return w.claimReason()
+}
+
+// claimReason claims one of database/sql's close counts for this close:
+// for idle time if the connection sat idle that long, for a lifetime set
+// on the *sql.DB, at the idle cap.
+func (w *conn) claimReason() (telemetry.Reason, bool) {
 	idle := nanotime() - w.returnedAt.Load()
 	if t := w.c.idleTime.Load(); t > 0 && idle >= t && w.c.claim(claimIdleTime) {
 		return telemetry.ReasonMaxIdleTime, true

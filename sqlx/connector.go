@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"github.com/keepconn/keepconn/internal/telemetry"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/keepconn/keepconn/internal/telemetry"
 )
 
 // Dialect says which SQL server a Connector talks to, for the queries sqlx
@@ -53,9 +55,16 @@ type Connector struct {
 	info   ServerInfo
 	tr     *tracker
 
-	bound    atomic.Bool // Open took it
-	db       atomic.Pointer[sql.DB]
-	closing  atomic.Bool
+	bound   atomic.Bool // Open took it
+	db      atomic.Pointer[sql.DB]
+	closing atomic.Bool
+
+	// pendingMu orders closeLater against Close: once Close has set
+	// closing under it, no close starts in the background, so pending's
+	// Wait sees every one that did.
+	pendingMu sync.Mutex
+	pending   sync.WaitGroup // closes running in the background (conn.Close)
+
 	lifetime time.Duration
 	jitter   time.Duration
 	checkAge int64        // liveness check from this idle time (nanos)
@@ -140,7 +149,10 @@ func (c *Connector) deadline() int64 {
 // DefaultAwaitPeerClose (dialer.Dialer.Shutdown); connections closed
 // later close at once.
 func (c *Connector) Close() error {
+	c.pendingMu.Lock()
 	c.closing.Store(true)
+	c.pendingMu.Unlock()
+	c.pending.Wait()
 	if !c.dialer.owned {
 		return nil
 	}
@@ -150,6 +162,23 @@ func (c *Connector) Close() error {
 		return err
 	}
 	return nil
+}
+
+// closeLater runs close in the background, and Close waits for it. Once
+// the Connector is closing it runs nothing and reports false: the caller
+// then closes in place, for ReasonClosed, which needs no lock.
+func (c *Connector) closeLater(close func()) bool {
+	c.pendingMu.Lock()
+	defer c.pendingMu.Unlock()
+	if c.closing.Load() {
+		return false
+	}
+	c.pending.Add(1)
+	go func() {
+		defer c.pending.Done()
+		close()
+	}()
+	return true
 }
 
 func (c *Connector) checkDue(returnedAt int64) bool {
