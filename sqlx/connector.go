@@ -221,28 +221,44 @@ const (
 // MaxIdleTimeClosed or MaxLifetimeClosed (a lifetime set on the embedded
 // *sql.DB itself), if that counter has an increment no close has been
 // attributed to yet.
+//
+// database/sql counts a close before it makes it, so every claim already
+// made had its increment before it was made. claim therefore reads the
+// claims first and the DB's counters after: a claim taken by a close
+// counted after this one's read would otherwise use up this close's
+// increment.
 func (c *Connector) claim(k claimKind) bool {
 	db := c.db.Load()
 	if db == nil {
 		return false
 	}
-	st := db.Stats()
-	have, n := &c.tr.claimedMaxIdle, st.MaxIdleClosed
+	have := &c.tr.claimedMaxIdle
 	switch k {
 	case claimIdleTime:
-		have, n = &c.tr.claimedIdleTime, st.MaxIdleTimeClosed
+		have = &c.tr.claimedIdleTime
 	case claimLifetime:
-		have, n = &c.tr.claimedLifetime, st.MaxLifetimeClosed
+		have = &c.tr.claimedLifetime
 	}
 	for {
 		old := have.Load()
-		if old >= n {
+		if old >= closedCount(db.Stats(), k) {
 			return false
 		}
 		if have.CompareAndSwap(old, old+1) {
 			return true
 		}
 	}
+}
+
+// closedCount is database/sql's count of closes of kind k.
+func closedCount(st sql.DBStats, k claimKind) int64 {
+	switch k {
+	case claimIdleTime:
+		return st.MaxIdleTimeClosed
+	case claimLifetime:
+		return st.MaxLifetimeClosed
+	}
+	return st.MaxIdleClosed
 }
 
 var epoch = time.Now()
