@@ -198,8 +198,9 @@ func closePlain(tc *net.TCPConn) (Side, error) {
 	if err != nil {
 		return SideActive, tc.Close()
 	}
-	var p sockopt.Probe
-	side := probeClose(&p, raw, 0, nil, tc.LocalAddr(), tc.RemoteAddr())
+	p := getProbe()
+	side := probeClose(p, raw, 0, nil, tc.LocalAddr(), tc.RemoteAddr())
+	putProbe(p)
 	return side, tc.Close()
 }
 
@@ -210,7 +211,8 @@ func sideOfPlain(tc *net.TCPConn) Side {
 	if err != nil {
 		return SideActive
 	}
-	var p sockopt.Probe
+	p := getProbe()
+	defer putProbe(p)
 	if err := p.Run(raw); err != nil {
 		return SideActive
 	}

@@ -215,43 +215,11 @@ const (
 	claimMaxIdle claimKind = iota
 	claimIdleTime
 	claimLifetime
+	claimKinds // how many kinds there are
 )
 
-// claim attributes one close to database/sql's MaxIdleClosed,
-// MaxIdleTimeClosed or MaxLifetimeClosed (a lifetime set on the embedded
-// *sql.DB itself), if that counter has an increment no close has been
-// attributed to yet.
-//
-// database/sql counts a close before it makes it, so every claim already
-// made had its increment before it was made. claim therefore reads the
-// claims first and the DB's counters after: a claim taken by a close
-// counted after this one's read would otherwise use up this close's
-// increment.
-func (c *Connector) claim(k claimKind) bool {
-	db := c.db.Load()
-	if db == nil {
-		return false
-	}
-	have := &c.tr.claimedMaxIdle
-	switch k {
-	case claimIdleTime:
-		have = &c.tr.claimedIdleTime
-	case claimLifetime:
-		have = &c.tr.claimedLifetime
-	}
-	for {
-		old := have.Load()
-		if old >= closedCount(db.Stats(), k) {
-			return false
-		}
-		if have.CompareAndSwap(old, old+1) {
-			return true
-		}
-	}
-}
-
-// closedCount is database/sql's count of closes of kind k.
-func closedCount(st sql.DBStats, k claimKind) int64 {
+// counted is database/sql's count of closes of kind k.
+func (k claimKind) counted(st sql.DBStats) int64 {
 	switch k {
 	case claimIdleTime:
 		return st.MaxIdleTimeClosed
@@ -259,6 +227,45 @@ func closedCount(st sql.DBStats, k claimKind) int64 {
 		return st.MaxLifetimeClosed
 	}
 	return st.MaxIdleClosed
+}
+
+// claim attributes one close to database/sql's MaxIdleClosed,
+// MaxIdleTimeClosed or MaxLifetimeClosed (a lifetime set on the embedded
+// *sql.DB itself), if that counter has an increment no close has been
+// attributed to yet.
+func (c *Connector) claim(k claimKind) bool {
+	db := c.db.Load()
+	if db == nil {
+		return false
+	}
+	return claimOne(&c.tr.claimed[k], func() int64 { return k.counted(db.Stats()) })
+}
+
+// testHookClaimBetweenReads, if set, runs in claimOne between its read of
+// the claims and its read of database/sql's counter (tests).
+var testHookClaimBetweenReads func()
+
+// claimOne takes one of the increments counted() reports that have no
+// claim yet; have holds the claims taken.
+//
+// database/sql counts a close before it makes it, so every claim already
+// made had its increment before it was made. claimOne therefore reads the
+// claims first and the counter after: a close counted after this one's
+// read of the counter could otherwise claim first and use up this close's
+// increment.
+func claimOne(have *atomic.Int64, counted func() int64) bool {
+	for {
+		old := have.Load()
+		if testHookClaimBetweenReads != nil {
+			testHookClaimBetweenReads()
+		}
+		if old >= counted() {
+			return false
+		}
+		if have.CompareAndSwap(old, old+1) {
+			return true
+		}
+	}
 }
 
 var epoch = time.Now()

@@ -17,9 +17,9 @@ type tracker struct {
 	dials         telemetry.Dials
 	closes        telemetry.Closes
 	connectErrors atomic.Int64
-	// claimed counts closes attributed to database/sql's own counters,
-	// so that each of its increments explains one close.
-	claimedMaxIdle, claimedIdleTime, claimedLifetime atomic.Int64
+	// claimed counts, per claimKind, the closes attributed to database/sql's
+	// own counters, so that each of its increments explains one close.
+	claimed [claimKinds]atomic.Int64
 	// onClose, if set, sees every close (tests, the advisor).
 	onClose atomic.Pointer[func(telemetry.Reason, telemetry.Side)]
 }
