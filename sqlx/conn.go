@@ -219,18 +219,22 @@ func (w *conn) Close() error {
 	if !w.handed.Load() && w.c.closeLater(w.closeUnused) {
 		return nil
 	}
-	if r, ok := w.closeReason(); ok {
-		w.sock.setReason(r)
+	r, ok := w.closeReason()
+	if !ok {
+		r = w.sock.unexplainedReason()
 	}
+	w.sock.setReason(r)
 	return w.inner.Close()
 }
 
 // closeUnused claims a close count for a connection database/sql never
 // used, then closes it; it runs outside database/sql's lock.
 func (w *conn) closeUnused() {
-	if r, ok := w.claimReason(); ok {
-		w.sock.setReason(r)
+	r, ok := w.claimReason()
+	if !ok {
+		r = w.sock.unexplainedReason()
 	}
+	w.sock.setReason(r)
 	w.inner.Close()
 }
 
@@ -252,9 +256,9 @@ func (w *conn) settledReason() (telemetry.Reason, bool) {
 // used it (it opens connections for waiters that may have gone by the
 // time the connection is up, and then pools or closes it, never handed
 // out). A connection database/sql has used and not given back is in use:
-// database/sql counts none of those closes. Otherwise the socket decides
-// at its close: PeerClosed if the server closed it, else BrokenClosed (a
-// close database/sql does not explain, typically after driver.ErrBadConn).
+// database/sql counts none of those closes. Otherwise it reports false,
+// and the close is the socket's unexplainedReason, read before the
+// driver's goodbye.
 func (w *conn) closeReason() (telemetry.Reason, bool) {
 	if r, ok := w.settledReason(); ok {
 		return r, true

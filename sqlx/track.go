@@ -100,13 +100,26 @@ func (c *trackedConn) Close() error {
 	if !c.done.CompareAndSwap(false, true) {
 		return c.Conn.Close()
 	}
-	r := telemetry.ReasonBroken
+	var r telemetry.Reason
 	if v := c.reason.Load(); v != 0 {
 		r = telemetry.Reason(v - 1)
-	} else if c.peerGone() {
-		r = telemetry.ReasonPeerClosed
+	} else {
+		r = c.unexplainedReason() // the driver closed it on its own
 	}
 	return dialer.CloseConn(c.Conn, r, func(s dialer.Side) { c.tr.closed(r, s) })
+}
+
+// unexplainedReason is the reason of a close nobody explained, typically
+// after driver.ErrBadConn: PeerClosed if the server has closed or reset
+// the connection, else BrokenClosed. sqlx reads it before the driver's
+// Close says goodbye (PostgreSQL's Terminate, MySQL's COM_QUIT): read at
+// the socket's close, the server's answer to that goodbye would look like
+// a server that had closed first.
+func (c *trackedConn) unexplainedReason() telemetry.Reason {
+	if c.peerGone() {
+		return telemetry.ReasonPeerClosed
+	}
+	return telemetry.ReasonBroken
 }
 
 // peerGone reports whether the server closed or reset the connection,
