@@ -16,7 +16,7 @@ func TestClaimCountedMeanwhile(t *testing.T) {
 	counter := func() int64 { return counted.Load() }
 	counted.Add(1) // A, counted before it is closed
 	var inB, once bool
-	testHookClaimBetweenReads = func() {
+	hook := func() {
 		if inB || once {
 			return
 		}
@@ -27,7 +27,8 @@ func TestClaimCountedMeanwhile(t *testing.T) {
 		}
 		inB = false
 	}
-	defer func() { testHookClaimBetweenReads = nil }()
+	testHookClaimBetweenReads.Store(&hook)
+	defer testHookClaimBetweenReads.Store(nil)
 	if !claimOne(&have, counter) {
 		t.Fatalf("close A found no increment to claim (claims %d, counted %d)", have.Load(), counted.Load())
 	}

@@ -242,8 +242,9 @@ func (c *Connector) claim(k claimKind) bool {
 }
 
 // testHookClaimBetweenReads, if set, runs in claimOne between its read of
-// the claims and its read of database/sql's counter (tests).
-var testHookClaimBetweenReads func()
+// the claims and its read of database/sql's counter (tests). Atomic, so
+// that a close still running from an earlier test may read it.
+var testHookClaimBetweenReads atomic.Pointer[func()]
 
 // claimOne takes one of the increments counted() reports that have no
 // claim yet; have holds the claims taken.
@@ -256,8 +257,8 @@ var testHookClaimBetweenReads func()
 func claimOne(have *atomic.Int64, counted func() int64) bool {
 	for {
 		old := have.Load()
-		if testHookClaimBetweenReads != nil {
-			testHookClaimBetweenReads()
+		if hook := testHookClaimBetweenReads.Load(); hook != nil {
+			(*hook)()
 		}
 		if old >= counted() {
 			return false
