@@ -179,12 +179,15 @@ func (c *conn) Close() error {
 }
 
 // closeReason says why the connection closes now, from evidence: a
-// strong mark; CloseIdleConnections closing it (Closed, even when the
-// server, told by a TLS close_notify, closed its side first); the peer's
-// FIN or reset already received; a weak mark; a request still using it
-// (broken); or, for an idle connection net/http closes on its own, the
-// net/http code closing it — its idle timer (max_idle_time), its idle cap
-// (max_idle). Anything else net/http gave up on is broken.
+// strong mark; for an idle connection, the net/http code closing it —
+// CloseIdleConnections (closed), its idle timer (max_idle_time), its idle
+// cap (max_idle); the peer's FIN or reset already received; a weak mark;
+// otherwise broken (net/http gave up on it, or a request still used it).
+//
+// net/http's own decision comes before the peer's FIN: over TLS,
+// tls.Conn.Close writes a close_notify before it closes this connection,
+// and a server that answers it by closing at once (Go's does) would
+// otherwise pass for a server that had closed first.
 func (c *conn) closeReason(peerFirst bool) telemetry.Reason {
 	m := c.mark.Load()
 	if m&strongMark != 0 {
@@ -195,7 +198,7 @@ func (c *conn) closeReason(peerFirst bool) telemetry.Reason {
 		closer = closerReason()
 	}
 	switch {
-	case closer == telemetry.ReasonClosed:
+	case closer != telemetry.ReasonBroken:
 		return closer
 	case peerFirst:
 		return telemetry.ReasonPeerClosed

@@ -42,9 +42,12 @@
 //
 // A close's side comes from the kernel's TCP state at the close; its
 // reason from what the Transport did (a lifetime, CloseIdleConnections, a
-// drain it gave up), from the peer (its FIN or reset already received:
-// PeerClosed), or, for an idle connection net/http closes on its own, from
-// the net/http code that closes it (its idle timer, its idle cap). A
+// drain it gave up), for an idle connection net/http closes on its own
+// from the net/http code that closes it (its idle timer, its idle cap),
+// and otherwise from the peer (its FIN or reset already received:
+// PeerClosed). net/http's decision comes first because over TLS the
+// client's close_notify makes the server close at once, just before the
+// socket is closed. A
 // connection older than Config.MaxConnLifetime is not reused: its next
 // request asks the server to close it, and an idle one is closed at its
 // deadline.
