@@ -29,9 +29,19 @@ type conn struct {
 	expired  atomic.Bool  // older than its lifetime
 	h2       atomic.Bool  // speaks HTTP/2: requests share it
 	closed   atomic.Bool
+	// goodbye holds, once a TLS goodbye began, whether the peer had
+	// closed first at that moment (see SetWriteDeadline): goodbyeSeen or
+	// goodbyeSeen|goodbyePeerFirst; 0 before.
+	goodbye  atomic.Uint32
 	lifetime *time.Timer   // nil without MaxConnLifetime
 	life     time.Duration // its lifetime, jitter included
 }
+
+// The goodbye field's bits.
+const (
+	goodbyeSeen = 1 << iota
+	goodbyePeerFirst
+)
 
 // Marks: reason+1 in the low byte; strong marks are kept whatever the
 // kernel says of the side, weak ones yield to a peer that closed first.
@@ -68,6 +78,32 @@ func (c *conn) ReadFrom(r io.Reader) (int64, error) {
 }
 
 type writerOnly struct{ io.Writer }
+
+// SetWriteDeadline sets the wrapped connection's write deadline. Over
+// HTTP/1 only tls.Conn.Close calls it: right before it writes its
+// close_notify, and again right after. A server that answers that
+// goodbye closes at once, so the first call is where the close's evidence
+// of a peer that closed first is read, before the goodbye. (HTTP/2 may set write deadlines per frame;
+// its closes read the evidence at Close.)
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	if !c.h2.Load() && !c.closed.Load() && c.goodbye.Load() == 0 {
+		v := uint32(goodbyeSeen)
+		if peerClosedFirst(c.Conn) {
+			v |= goodbyePeerFirst
+		}
+		c.goodbye.Store(v) // the first call: the second follows the close_notify
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// peerFirst reports whether the peer closed first, as seen before a TLS
+// goodbye if one began (saidGoodbye), else from the kernel now.
+func (c *conn) peerFirst() (peerFirst, saidGoodbye bool) {
+	if v := c.goodbye.Load(); v&goodbyeSeen != 0 {
+		return v&goodbyePeerFirst != 0, true
+	}
+	return peerClosedFirst(c.Conn), false
+}
 
 // acquire marks the connection in use by one more request and reports
 // whether it had served one before.
@@ -167,10 +203,12 @@ func (c *conn) Close() error {
 	if c.lifetime != nil {
 		c.lifetime.Stop()
 	}
-	peerFirst := peerClosedFirst(c.Conn)
+	peerFirst, saidGoodbye := c.peerFirst()
 	reason := c.closeReason(peerFirst)
 	return dialer.CloseConn(c.Conn, reason, func(side telemetry.Side) {
-		if reason == telemetry.ReasonBroken && side == telemetry.SidePassive && !peerFirst {
+		// A broken connection whose peer's FIN came in just before the
+		// close, unless it came in answer to the TLS goodbye.
+		if reason == telemetry.ReasonBroken && side == telemetry.SidePassive && !peerFirst && !saidGoodbye {
 			reason = telemetry.ReasonPeerClosed
 		}
 		c.h.countClose(reason, side)

@@ -45,9 +45,10 @@
 // drain it gave up), for an idle connection net/http closes on its own
 // from the net/http code that closes it (its idle timer, its idle cap),
 // and otherwise from the peer (its FIN or reset already received:
-// PeerClosed). net/http's decision comes first because over TLS the
-// client's close_notify makes the server close at once, just before the
-// socket is closed. A
+// PeerClosed). Over TLS the client's close_notify makes the server close
+// at once, just before the socket is closed, so a FIN then is no evidence:
+// net/http's decision comes first, and over HTTP/1 the peer's FIN is read
+// before the close_notify is written. A
 // connection older than Config.MaxConnLifetime is not reused: its next
 // request asks the server to close it, and an idle one is closed at its
 // deadline.

@@ -13,46 +13,61 @@ import (
 	"github.com/keepconn/keepconn/httpx"
 )
 
-// TestTLSIdleClosesKeepTheirReason: over TLS, net/http's closes of idle
-// connections (its idle timer, its idle cap) count their own reason, never
-// PeerClosed. tls.Conn.Close writes a close_notify before it closes the
-// TCP connection, and Go's server answers it by closing at once, so the
-// server's FIN is often there by then (about half of the idle-timer
-// closes counted PeerClosed when the peer's FIN was asked first). The
-// side is whatever the kernel saw.
-func TestTLSIdleClosesKeepTheirReason(t *testing.T) {
+// TestTLSClosesKeepTheirReason: over TLS, the client's own closes count
+// their own reason, never PeerClosed: net/http's closes of idle
+// connections (its idle timer, its idle cap) and of a connection whose
+// request timed out in the middle of its response (broken). tls.Conn.Close
+// writes a close_notify before it closes the TCP connection, and Go's
+// server answers it by closing at once, so the server's FIN is often
+// there by the time of the socket's close (about half of the idle-timer
+// closes and a tenth of the timed-out ones counted PeerClosed when the
+// peer's FIN was read there). The side is whatever the kernel saw.
+func TestTLSClosesKeepTheirReason(t *testing.T) {
 	const rounds = 30
 	cases := []struct {
 		name   string
 		reason keepconn.Reason
-		round  func(t *testing.T, tlsCfg *tls.Config, a, b *httptest.Server) *httpx.Transport
+		round  func(t *testing.T, tlsCfg *tls.Config, a, b, slow *httptest.Server) *httpx.Transport
 		open   int64
 	}{
-		{"idle timer", keepconn.ReasonMaxIdleTime, func(t *testing.T, tlsCfg *tls.Config, a, _ *httptest.Server) *httpx.Transport {
+		{"idle timer", keepconn.ReasonMaxIdleTime, func(t *testing.T, tlsCfg *tls.Config, a, _, _ *httptest.Server) *httpx.Transport {
 			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{IdleConnTimeout: 20 * time.Millisecond})
 			mustGet(t, tr, a.URL)
 			return tr
 		}, 0},
-		{"idle cap", keepconn.ReasonMaxIdle, func(t *testing.T, tlsCfg *tls.Config, a, b *httptest.Server) *httpx.Transport {
+		{"idle cap", keepconn.ReasonMaxIdle, func(t *testing.T, tlsCfg *tls.Config, a, b, _ *httptest.Server) *httpx.Transport {
 			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone(), MaxIdleConns: 1}, httpx.Config{MaxConnsPerHost: 1})
 			mustGet(t, tr, a.URL)
 			waitIdle(t, tr, 1)
 			mustGet(t, tr, b.URL) // b's connection going idle evicts a's
 			return tr
 		}, 1},
+		{"request timed out in its response", keepconn.ReasonBroken, func(t *testing.T, tlsCfg *tls.Config, _, _, slow *httptest.Server) *httpx.Transport {
+			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			get(ctx, &http.Client{Transport: tr}, slow.URL, true) // ends with the deadline: net/http closes the connection
+			return tr
+		}, 0},
 	}
-	var want [2]keepconn.ConnStats
+	var want [3]keepconn.ConnStats
 	for i, c := range cases {
 		want[i].AddClose(c.reason, keepconn.SideActive, 1)
 		want[i] = reasonsOf(want[i])
 	}
-	a, b := startTLSServer(t), startTLSServer(t)
+	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
+	a, b := startTLSServer(t, ok), startTLSServer(t, ok)
+	slow := startTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the body never ends
+	})
 	tlsCfg := a.Client().Transport.(*http.Transport).TLSClientConfig // httptest's one certificate serves both
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var sides [3]int
 			for range rounds {
-				tr := c.round(t, tlsCfg, a, b)
+				tr := c.round(t, tlsCfg, a, b, slow)
 				waitOpen(t, tr, c.open)
 				s := tr.Stats()
 				if got := reasonsOf(s.ConnStats); got != want[i] {
@@ -69,8 +84,8 @@ func TestTLSIdleClosesKeepTheirReason(t *testing.T) {
 	}
 }
 
-func startTLSServer(t *testing.T) *httptest.Server {
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+func startTLSServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	ts := httptest.NewUnstartedServer(h)
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return ts
