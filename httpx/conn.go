@@ -82,9 +82,10 @@ type writerOnly struct{ io.Writer }
 // SetWriteDeadline sets the wrapped connection's write deadline. Over
 // HTTP/1 only tls.Conn.Close calls it: right before it writes its
 // close_notify, and again right after. A server that answers that
-// goodbye closes at once, so the first call is where the close's evidence
-// of a peer that closed first is read, before the goodbye. (HTTP/2 may set write deadlines per frame;
-// its closes read the evidence at Close.)
+// goodbye closes at once, so the first call is where the close's
+// evidence of a peer that closed first is read, before the goodbye.
+// (HTTP/2 may set write deadlines per frame; its closes read the evidence
+// at Close.)
 func (c *conn) SetWriteDeadline(t time.Time) error {
 	if !c.h2.Load() && !c.closed.Load() && c.goodbye.Load() == 0 {
 		v := uint32(goodbyeSeen)
