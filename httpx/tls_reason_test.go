@@ -21,9 +21,11 @@ import (
 // server answers it by closing at once, so the server's FIN is often
 // there by the time of the socket's close (about half of the idle-timer
 // closes and a tenth of the timed-out ones counted PeerClosed when the
-// peer's FIN was read there). The side is whatever the kernel saw.
+// peer's FIN was read there). The same holds over HTTP/2. The side is
+// whatever the kernel saw.
 func TestTLSClosesKeepTheirReason(t *testing.T) {
 	const rounds = 30
+	var h2 *httptest.Server // HTTP/2 over TLS
 	cases := []struct {
 		name   string
 		reason keepconn.Reason
@@ -42,6 +44,14 @@ func TestTLSClosesKeepTheirReason(t *testing.T) {
 			mustGet(t, tr, b.URL) // b's connection going idle evicts a's
 			return tr
 		}, 1},
+		{"HTTP/2 idle timer", keepconn.ReasonMaxIdleTime, func(t *testing.T, tlsCfg *tls.Config, _, _, _ *httptest.Server) *httpx.Transport {
+			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{IdleConnTimeout: 20 * time.Millisecond})
+			mustGet(t, tr, h2.URL)
+			if s := tr.Stats(); s.Opened != 1 {
+				t.Fatalf("Opened %d, want 1", s.Opened)
+			}
+			return tr
+		}, 0},
 		{"request timed out in its response", keepconn.ReasonBroken, func(t *testing.T, tlsCfg *tls.Config, _, _, slow *httptest.Server) *httpx.Transport {
 			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -50,13 +60,22 @@ func TestTLSClosesKeepTheirReason(t *testing.T) {
 			return tr
 		}, 0},
 	}
-	var want [3]keepconn.ConnStats
+	var want [4]keepconn.ConnStats
 	for i, c := range cases {
 		want[i].AddClose(c.reason, keepconn.SideActive, 1)
 		want[i] = reasonsOf(want[i])
 	}
 	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
 	a, b := startTLSServer(t, ok), startTLSServer(t, ok)
+	h2 = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			t.Errorf("request over %s, want HTTP/2", r.Proto)
+		}
+		io.WriteString(w, "ok")
+	}))
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
 	slow := startTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		w.(http.Flusher).Flush()
