@@ -16,11 +16,11 @@ import (
 // TestTLSClosesKeepTheirReason: over TLS, the client's own closes count
 // their own reason, never PeerClosed: net/http's closes of idle
 // connections (its idle timer, its idle cap) and of a connection whose
-// request timed out in the middle of its response (broken). tls.Conn.Close
+// request was cancelled in the middle of its response (broken). tls.Conn.Close
 // writes a close_notify before it closes the TCP connection, and Go's
 // server answers it by closing at once, so the server's FIN is often
 // there by the time of the socket's close (about half of the idle-timer
-// closes and a tenth of the timed-out ones counted PeerClosed when the
+// closes and a tenth of the cancelled ones counted PeerClosed when the
 // peer's FIN was read there). The same holds over HTTP/2. The side is
 // whatever the kernel saw.
 func TestTLSClosesKeepTheirReason(t *testing.T) {
@@ -52,11 +52,21 @@ func TestTLSClosesKeepTheirReason(t *testing.T) {
 			}
 			return tr
 		}, 0},
-		{"request timed out in its response", keepconn.ReasonBroken, func(t *testing.T, tlsCfg *tls.Config, _, _, slow *httptest.Server) *httpx.Transport {
+		{"request cancelled in its response", keepconn.ReasonBroken, func(t *testing.T, tlsCfg *tls.Config, _, _, slow *httptest.Server) *httpx.Transport {
 			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{})
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			get(ctx, &http.Client{Transport: tr}, slow.URL, true) // ends with the deadline: net/http closes the connection
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, slow.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cancel() // the headers came, the body never ends: net/http closes the connection
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
 			return tr
 		}, 0},
 	}
