@@ -2,7 +2,6 @@ package httpx_test
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,35 +24,55 @@ import (
 // whatever the kernel saw.
 func TestTLSClosesKeepTheirReason(t *testing.T) {
 	const rounds = 30
-	var h2 *httptest.Server // HTTP/2 over TLS
+	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
+	a, b := startTLSServer(t, ok), startTLSServer(t, ok)
+	h2 := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			t.Errorf("request over %s, want HTTP/2", r.Proto)
+		}
+		io.WriteString(w, "ok")
+	}))
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	slow := startTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the body never ends
+	})
+	tlsCfg := a.Client().Transport.(*http.Transport).TLSClientConfig // httptest's one certificate serves them all
+	transport := func(ht *http.Transport, cfg httpx.Config) *httpx.Transport {
+		ht.TLSClientConfig = tlsCfg.Clone()
+		return httpx.MustWrap(ht, cfg)
+	}
 	cases := []struct {
 		name   string
 		reason keepconn.Reason
-		round  func(t *testing.T, tlsCfg *tls.Config, a, b, slow *httptest.Server) *httpx.Transport
+		round  func(t *testing.T) *httpx.Transport
 		open   int64
 	}{
-		{"idle timer", keepconn.ReasonMaxIdleTime, func(t *testing.T, tlsCfg *tls.Config, a, _, _ *httptest.Server) *httpx.Transport {
-			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{IdleConnTimeout: 20 * time.Millisecond})
+		{"idle timer", keepconn.ReasonMaxIdleTime, func(t *testing.T) *httpx.Transport {
+			tr := transport(&http.Transport{}, httpx.Config{IdleConnTimeout: 20 * time.Millisecond})
 			mustGet(t, tr, a.URL)
 			return tr
 		}, 0},
-		{"idle cap", keepconn.ReasonMaxIdle, func(t *testing.T, tlsCfg *tls.Config, a, b, _ *httptest.Server) *httpx.Transport {
-			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone(), MaxIdleConns: 1}, httpx.Config{MaxConnsPerHost: 1})
+		{"idle cap", keepconn.ReasonMaxIdle, func(t *testing.T) *httpx.Transport {
+			tr := transport(&http.Transport{MaxIdleConns: 1}, httpx.Config{MaxConnsPerHost: 1})
 			mustGet(t, tr, a.URL)
 			waitIdle(t, tr, 1)
 			mustGet(t, tr, b.URL) // b's connection going idle evicts a's
 			return tr
 		}, 1},
-		{"HTTP/2 idle timer", keepconn.ReasonMaxIdleTime, func(t *testing.T, tlsCfg *tls.Config, _, _, _ *httptest.Server) *httpx.Transport {
-			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{IdleConnTimeout: 20 * time.Millisecond})
+		{"HTTP/2 idle timer", keepconn.ReasonMaxIdleTime, func(t *testing.T) *httpx.Transport {
+			tr := transport(&http.Transport{}, httpx.Config{IdleConnTimeout: 20 * time.Millisecond})
 			mustGet(t, tr, h2.URL)
 			if s := tr.Stats(); s.Opened != 1 {
 				t.Fatalf("Opened %d, want 1", s.Opened)
 			}
 			return tr
 		}, 0},
-		{"request cancelled in its response", keepconn.ReasonBroken, func(t *testing.T, tlsCfg *tls.Config, _, _, slow *httptest.Server) *httpx.Transport {
-			tr := httpx.MustWrap(&http.Transport{TLSClientConfig: tlsCfg.Clone()}, httpx.Config{})
+		{"request cancelled in its response", keepconn.ReasonBroken, func(t *testing.T) *httpx.Transport {
+			tr := transport(&http.Transport{}, httpx.Config{})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, slow.URL, nil)
@@ -70,38 +89,19 @@ func TestTLSClosesKeepTheirReason(t *testing.T) {
 			return tr
 		}, 0},
 	}
-	var want [4]keepconn.ConnStats
-	for i, c := range cases {
-		want[i].AddClose(c.reason, keepconn.SideActive, 1)
-		want[i] = reasonsOf(want[i])
-	}
-	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
-	a, b := startTLSServer(t, ok), startTLSServer(t, ok)
-	h2 = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor != 2 {
-			t.Errorf("request over %s, want HTTP/2", r.Proto)
-		}
-		io.WriteString(w, "ok")
-	}))
-	h2.EnableHTTP2 = true
-	h2.StartTLS()
-	t.Cleanup(h2.Close)
-	slow := startTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusOK)
-		w.(http.Flusher).Flush()
-		<-r.Context().Done() // the body never ends
-	})
-	tlsCfg := a.Client().Transport.(*http.Transport).TLSClientConfig // httptest's one certificate serves both
-	for i, c := range cases {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			var want keepconn.ConnStats
+			want.AddClose(c.reason, keepconn.SideActive, 1)
+			want = reasonsOf(want)
 			var sides [3]int
 			for range rounds {
-				tr := c.round(t, tlsCfg, a, b, slow)
+				tr := c.round(t)
 				waitOpen(t, tr, c.open)
 				s := tr.Stats()
-				if got := reasonsOf(s.ConnStats); got != want[i] {
+				if got := reasonsOf(s.ConnStats); got != want {
 					tr.Close()
-					t.Fatalf("want one close, %v:\n got %+v\nwant %+v", c.reason, got, want[i])
+					t.Fatalf("want one close, %v:\n got %+v\nwant %+v", c.reason, got, want)
 				}
 				sides[0] += int(s.ActiveCloses)
 				sides[1] += int(s.PassiveCloses)
