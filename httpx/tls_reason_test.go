@@ -25,17 +25,14 @@ import (
 func TestTLSClosesKeepTheirReason(t *testing.T) {
 	const rounds = 30
 	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
-	a, b := startTLSServer(t, ok), startTLSServer(t, ok)
-	h2 := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a, b := startTLSServer(t, false, ok), startTLSServer(t, false, ok)
+	h2 := startTLSServer(t, true, func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor != 2 {
 			t.Errorf("request over %s, want HTTP/2", r.Proto)
 		}
 		io.WriteString(w, "ok")
-	}))
-	h2.EnableHTTP2 = true
-	h2.StartTLS()
-	t.Cleanup(h2.Close)
-	slow := startTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+	})
+	slow := startTLSServer(t, false, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		w.(http.Flusher).Flush()
 		<-r.Context().Done() // the body never ends
@@ -113,8 +110,11 @@ func TestTLSClosesKeepTheirReason(t *testing.T) {
 	}
 }
 
-func startTLSServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+// startTLSServer starts an httptest TLS server with h, speaking HTTP/2
+// when h2 is set, else HTTP/1.1.
+func startTLSServer(t *testing.T, h2 bool, h http.HandlerFunc) *httptest.Server {
 	ts := httptest.NewUnstartedServer(h)
+	ts.EnableHTTP2 = h2
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return ts
