@@ -220,13 +220,18 @@ func (c *conn) Close() error {
 // closeReason says why the connection closes now, from evidence: a
 // strong mark; for an idle connection, the net/http code closing it —
 // CloseIdleConnections (closed), its idle timer (max_idle_time), its idle
-// cap (max_idle); the peer's FIN or reset already received; a weak mark;
-// otherwise broken (net/http gave up on it, or a request still used it).
+// cap (max_idle), or the HTTP/1 read loop whose wait for the next
+// response failed (peer_closed); the peer's FIN or reset already
+// received; a weak mark; otherwise broken (net/http gave up on it, or a
+// request still used it).
 //
 // net/http's own decision comes before the peer's FIN: over TLS,
 // tls.Conn.Close writes a close_notify before it closes this connection,
 // and a server that answers it by closing at once (Go's does) would
-// otherwise pass for a server that had closed first.
+// otherwise pass for a server that had closed first. The read loop's
+// case covers the other way round: a TLS server that closes an idle
+// connection sends its close_notify before its FIN, and net/http closes
+// on the close_notify, often before that FIN is in.
 func (c *conn) closeReason(peerFirst bool) telemetry.Reason {
 	m := c.mark.Load()
 	if m&strongMark != 0 {
@@ -263,6 +268,8 @@ func closerReason() telemetry.Reason {
 			return telemetry.ReasonMaxIdleTime
 		case strings.HasSuffix(name, ".tryPutIdleConn"):
 			return telemetry.ReasonMaxIdle
+		case strings.HasSuffix(name, ".readLoopPeekFailLocked"):
+			return telemetry.ReasonPeerClosed
 		}
 		if !more {
 			return telemetry.ReasonBroken

@@ -48,7 +48,11 @@
 // PeerClosed). Over TLS the client's close_notify makes the server close
 // at once, just before the socket is closed, so a FIN then is no evidence:
 // net/http's decision comes first, and over HTTP/1 the peer's FIN is read
-// before the close_notify is written. A
+// before the close_notify is written. The other way round, a TLS
+// server's close_notify comes before its FIN, and net/http closes an idle
+// connection on it, often before the FIN is in: an HTTP/1 connection that
+// net/http's read loop closes while waiting for its next response counts
+// PeerClosed. A
 // connection older than Config.MaxConnLifetime is not reused: its next
 // request asks the server to close it, and an idle one is closed at its
 // deadline.

@@ -20,8 +20,12 @@ import (
 // server answers it by closing at once, so the server's FIN is often
 // there by the time of the socket's close (about half of the idle-timer
 // closes and a tenth of the cancelled ones counted PeerClosed when the
-// peer's FIN was read there). The same holds over HTTP/2. The side is
-// whatever the kernel saw.
+// peer's FIN was read there). The same holds over HTTP/2. The other way
+// round, a TLS server's close of an idle connection counts PeerClosed: the
+// server's close_notify comes before its FIN, and net/http closes on the
+// close_notify, often before that FIN is in (every such close counted
+// Broken when the FIN was looked for before the client's own goodbye).
+// The side is whatever the kernel saw.
 func TestTLSClosesKeepTheirReason(t *testing.T) {
 	const rounds = 30
 	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
@@ -37,6 +41,10 @@ func TestTLSClosesKeepTheirReason(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done() // the body never ends
 	})
+	quick := httptest.NewUnstartedServer(http.HandlerFunc(ok))
+	quick.Config.IdleTimeout = 20 * time.Millisecond
+	quick.StartTLS()
+	t.Cleanup(quick.Close)
 	tlsCfg := a.Client().Transport.(*http.Transport).TLSClientConfig // httptest's one certificate serves them all
 	transport := func(ht *http.Transport, cfg httpx.Config) *httpx.Transport {
 		ht.TLSClientConfig = tlsCfg.Clone()
@@ -66,6 +74,11 @@ func TestTLSClosesKeepTheirReason(t *testing.T) {
 			if s := tr.Stats(); s.Opened != 1 {
 				t.Fatalf("Opened %d, want 1", s.Opened)
 			}
+			return tr
+		}, 0},
+		{"HTTP/1 server's idle close", keepconn.ReasonPeerClosed, func(t *testing.T) *httpx.Transport {
+			tr := transport(&http.Transport{}, httpx.Config{})
+			mustGet(t, tr, quick.URL)
 			return tr
 		}, 0},
 		{"request cancelled in its response", keepconn.ReasonBroken, func(t *testing.T) *httpx.Transport {
