@@ -10,16 +10,6 @@ import (
 	"github.com/keepconn/keepconn/internal/sockopt"
 )
 
-// peerClosedState reports the states in which the peer's FIN (or reset)
-// has come: a close now is passive.
-func peerClosedState(state uint8) bool {
-	switch state {
-	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
-		return true
-	}
-	return false
-}
-
 // probeClose probes a socket about to be closed (sockopt.Probe) and says
 // which side its close makes the first: half is the side+1 recorded by
 // CloseWrite, or 0, in which case the socket is shut down for writing

@@ -85,7 +85,7 @@ func (c *Conn) CloseWrite() error {
 	state, err := sockopt.State(c.raw)
 	if err != nil || state != sockopt.StateEstablished {
 		side := SideActive
-		if err == nil && peerClosedState(state) {
+		if err == nil && sockopt.PeerClosed(state) {
 			side = SidePassive
 		}
 		c.half.Store(uint32(side) + 1)
@@ -146,7 +146,7 @@ func (c *Conn) reasonFor(state uint8) Reason {
 	if r := c.reason.Load(); r != 0 {
 		return Reason(r - 1)
 	}
-	if peerClosedState(state) {
+	if sockopt.PeerClosed(state) {
 		return telemetry.ReasonPeerClosed
 	}
 	return telemetry.ReasonClosed

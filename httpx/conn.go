@@ -289,12 +289,5 @@ func peerClosedFirst(c net.Conn) bool {
 		return false
 	}
 	state, err := sockopt.State(raw)
-	if err != nil {
-		return false
-	}
-	switch state {
-	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
-		return true
-	}
-	return false
+	return err == nil && sockopt.PeerClosed(state)
 }

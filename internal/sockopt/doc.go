@@ -25,3 +25,13 @@ const (
 	StateListen      = 10
 	StateClosing     = 11
 )
+
+// PeerClosed reports the states in which the peer's FIN (or reset) has
+// come: a close now is passive.
+func PeerClosed(state uint8) bool {
+	switch state {
+	case StateCloseWait, StateLastAck, StateClose:
+		return true
+	}
+	return false
+}
