@@ -180,11 +180,7 @@ func (c *conn) probe() (peerClosed, unread bool) {
 	if err != nil {
 		return errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed), false
 	}
-	switch state {
-	case sockopt.StateCloseWait, sockopt.StateLastAck, sockopt.StateClose:
-		return true, n > 0
-	}
-	return false, n > 0
+	return sockopt.PeerClosed(state), n > 0
 }
 
 // peerClosed reports whether the server has closed its end.
