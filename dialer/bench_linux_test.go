@@ -59,11 +59,12 @@ func BenchmarkDial(b *testing.B) {
 	}
 }
 
-// floorDialer is a net.Dialer that sets up its sockets as a keepconn
-// dialer with defaults does: keepalive as net.Dialer{}'s but with the
-// kernel's count of probes (one setsockopt fewer; see KeepAlive.Count).
+// floorDialer is a net.Dialer that sets up its sockets at the dial as a
+// keepconn dialer with defaults does: without keepalive, which keepconn
+// switches on only for connections that live half its idle time
+// (keepAliveArmer), longer than any dial and close here.
 func floorDialer() *net.Dialer {
-	return &net.Dialer{KeepAliveConfig: new(Config).keepAliveConfig()}
+	return &net.Dialer{KeepAlive: -1}
 }
 
 // noPortDialer is the floor of the keepconn-sources case: a net.Dialer

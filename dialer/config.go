@@ -28,6 +28,18 @@ type Config struct {
 	// KeepAlive tunes TCP keepalive probes; zero fields take the defaults
 	// above, and a zero Count the kernel's. DisableKeepAlive turns probes
 	// off.
+	//
+	// On Linux keepalive is switched on when a connection has been open
+	// for half of Idle, not at the dial: a connection closed sooner could
+	// not have sent a probe, and saves the three system calls. The first
+	// probe still goes out once nothing has been received for Idle,
+	// counted from the dial for a connection idle since then, because
+	// Linux counts the idle time already passed when TCP_KEEPIDLE is set.
+	// Conn's SetKeepAlive, SetKeepAlivePeriod and SetKeepAliveConfig
+	// switch the dialer's keepalive on first and then apply theirs; a
+	// setsockopt made through SyscallConn or NetConn in that first half
+	// of Idle is overwritten when it ends. Dialer.Close switches it on for
+	// the connections still waiting.
 	KeepAlive        KeepAlive
 	DisableKeepAlive bool
 

@@ -52,6 +52,7 @@ type Conn struct {
 	// end inside a message, which a Farewell must not complete.
 	writeFailed atomic.Bool
 	io          ioTrack // what the reads and writes have seen (conn_io.go)
+	ka          kaLink  // waiting for keepalive (keepalive.go); guarded by d.keepAlive.mu
 }
 
 var (
@@ -155,6 +156,7 @@ func (c *Conn) reasonFor(state uint8) Reason {
 // closeFirst makes the one real close: at once, or handed to a background
 // wait for the peer's FIN.
 func (c *Conn) closeFirst() error {
+	c.d.keepAlive.take(c)
 	report, half := c.report, c.half.Load()
 	if c.abort.Load() || (c.d.cfg.Close == CloseAbortive && half == 0 && abortIfIdle(c.raw)) {
 		c.tcpConn.SetLinger(0)

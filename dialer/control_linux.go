@@ -187,3 +187,8 @@ func withinSystemRange(r PortRange) bool {
 
 // checkPlatform accepts every option on Linux.
 func checkPlatform(*Config) error { return nil }
+
+// lazyKeepAlive: Linux counts the idle time already passed when
+// TCP_KEEPIDLE is set, so keepalive can wait until a connection is half
+// its idle time old (keepAliveArmer).
+const lazyKeepAlive = true

@@ -39,3 +39,7 @@ func checkPlatform(c *Config) error {
 
 // ctlOp is unused outside Linux: there is no control function.
 type ctlOp struct{}
+
+// lazyKeepAlive is false: elsewhere the idle time may count from when
+// keepalive is set, so it is set at the dial.
+const lazyKeepAlive = false

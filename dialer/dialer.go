@@ -38,6 +38,7 @@ type Dialer struct {
 	counters
 	dests     destinations
 	awaits    awaits
+	keepAlive *keepAliveArmer // nil: keepalive set at the dial, or off
 	looker    sockdiag.Looker // for the rare close whose side needs the kernel's word
 	metrics   metric.Registration
 	closeOnce sync.Once
@@ -66,8 +67,12 @@ func New(cfg Config) (*Dialer, error) {
 		Resolver:        cfg.Resolver,
 		ControlContext:  d.controlFunc(),
 	}
-	if cfg.DisableKeepAlive {
-		d.nd.KeepAlive = -1
+	if !cfg.DisableKeepAlive && lazyKeepAlive {
+		d.keepAlive = newKeepAliveArmer(d.nd.KeepAliveConfig)
+		d.nd.KeepAliveConfig = net.KeepAliveConfig{}
+	}
+	if cfg.DisableKeepAlive || d.keepAlive != nil {
+		d.nd.KeepAlive = -1 // net sets none at the dial
 	}
 	d.dests.init()
 	d.awaits.init(&d.cfg)
@@ -294,11 +299,16 @@ func (d *Dialer) wrap(tc *net.TCPConn, claimed bool) *Conn {
 	if !claimed {
 		dest.dials.Opened()
 	}
-	return newConn(tc, d, dest, claimed)
+	c := newConn(tc, d, dest, claimed)
+	if d.keepAlive != nil {
+		d.keepAlive.add(c)
+	}
+	return c
 }
 
 // Close releases what the dialer holds in the background: it stops
-// reporting its metrics, closes the netlink socket it keeps for the rare
+// reporting its metrics, switches keepalive on for the connections still
+// waiting for it (see Config.KeepAlive; later dials set it at once), closes the netlink socket it keeps for the rare
 // close whose side only the kernel's tables can tell, ends at once every
 // wait for a peer's FIN
 // (Config.AwaitPeerClose; those sockets are closed gracefully from this
@@ -328,6 +338,7 @@ func (d *Dialer) Shutdown(ctx context.Context) error {
 			d.closeErr = d.metrics.Unregister()
 		}
 	})
+	d.keepAlive.stop()
 	err := d.awaits.shutdown(ctx)
 	d.looker.Close() // later lookups open a socket each
 	if err != nil {

@@ -62,6 +62,7 @@ func TestSocketOptionsAreSet(t *testing.T) {
 		})
 		c := dialOrFail(t, d, srv.addr())
 		defer c.Close()
+		c.(*Conn).settleKeepAlive() // as it is once the connection is Idle/2 old
 		assertOpts(t, c, []optCheck{
 			{"SO_KEEPALIVE", unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
 			{"TCP_KEEPIDLE", unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, 7},
@@ -83,6 +84,7 @@ func TestSocketOptionDefaults(t *testing.T) {
 	srv := startServer(t, "127.0.0.1:0", drainUntilEOF)
 	c := dialOrFail(t, mustNew(t, Config{}), srv.addr())
 	defer c.Close()
+	c.(*Conn).settleKeepAlive()
 	assertOpts(t, c, []optCheck{
 		{"SO_KEEPALIVE", unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
 		{"TCP_KEEPIDLE", unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, int(DefaultKeepAliveIdle / time.Second)},
@@ -114,6 +116,7 @@ func TestKeepAliveCountIsTheKernels(t *testing.T) {
 			count, want int
 		}{{0, 5}, {4, 4}} {
 			c := dialOrFail(t, mustNew(t, Config{KeepAlive: KeepAlive{Count: tc.count}}), srv.addr())
+			c.(*Conn).settleKeepAlive()
 			assertOpts(t, c, []optCheck{{"TCP_KEEPCNT", unix.IPPROTO_TCP, unix.TCP_KEEPCNT, tc.want}})
 			c.Close()
 		}
