@@ -174,9 +174,11 @@ func TestCloseStopsPeerFirstWaits(t *testing.T) {
 		if s := d.Stats(); s.AwaitTimeouts != 1 || s.ActiveCloses != 2 || s.Open != 0 || s.AwaitingClose != 0 {
 			t.Fatalf("stats %+v, want both closed actively, one wait cut short", s)
 		}
-		if _, err := d.Dial("tcp", quitServerAddr); err != nil {
+		c, err := d.Dial("tcp", quitServerAddr)
+		if err != nil {
 			t.Fatalf("dial after Close: %v; the dialer still dials", err)
 		}
+		c.Close()
 	})
 }
 

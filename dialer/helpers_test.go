@@ -14,8 +14,9 @@ import (
 type testServer struct {
 	ln     net.Listener
 	wg     sync.WaitGroup
-	mu     sync.Mutex
+	mu     sync.Mutex // guards conns and closed
 	conns  []net.Conn
+	closed bool // close began: a connection accepted from now on is closed at once
 	handle func(net.Conn)
 }
 
@@ -40,6 +41,11 @@ func (s *testServer) serve() {
 			return
 		}
 		s.mu.Lock()
+		if s.closed { // accepted while close ran: its handler would wait forever
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
 		s.conns = append(s.conns, c)
 		s.mu.Unlock()
 		s.wg.Add(1)
@@ -52,6 +58,9 @@ func (s *testServer) serve() {
 }
 
 func (s *testServer) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.ln.Close()
 	s.mu.Lock()
 	for _, c := range s.conns {
