@@ -19,6 +19,7 @@ type lineServer struct {
 	ln       net.Listener
 	mu       sync.Mutex
 	conns    map[net.Conn]time.Time // open connections and when accepted
+	stopped  bool                   // stop began: a connection accepted from now on is closed at once
 	ends     []time.Time            // when the client's close arrived
 	accepted atomic.Int64
 	wg       sync.WaitGroup
@@ -53,6 +54,11 @@ func (s *lineServer) accept() {
 		}
 		s.accepted.Add(1)
 		s.mu.Lock()
+		if s.stopped { // accepted while stop ran: its echo would wait forever
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
 		s.conns[c] = time.Now()
 		s.mu.Unlock()
 		s.wg.Add(1)
@@ -132,6 +138,9 @@ func (s *lineServer) endTimes() []time.Time {
 }
 
 func (s *lineServer) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
 	s.ln.Close()
 	s.mu.Lock()
 	for c := range s.conns {
