@@ -23,7 +23,7 @@ import (
 // floor is the scale on which keepconn's ratio to the floor reads as
 // microseconds of work of its own.
 //
-//	go run ./internal/benchratio -pkg ./dialer -bench DialPaired -paired -n 10 -benchtime 100000x
+//	go run ./internal/benchratio -pkg ./dialer -bench DialPaired -paired -n 12 -benchtime 100000x
 func BenchmarkDialPaired(b *testing.B) {
 	netnstest.Run(b, benchNamespace, func(b *testing.B) {
 		srv := startServer(b, "127.0.0.1:5000", drainUntilEOF)
