@@ -12,8 +12,7 @@ import (
 // A connection closed before then could never have sent a probe: the
 // first goes out once nothing has been received for Idle. So the
 // short-lived connections keepconn exists for skip the three setsockopt
-// calls that switch keepalive on, a few percent of a dial and close on
-// loopback. Nothing is lost for the others: Linux counts the idle time
+// calls that switch keepalive on. Nothing is lost for the others: Linux counts the idle time
 // that has already passed when TCP_KEEPIDLE is set on a socket whose
 // SO_KEEPALIVE is on (tcp_sock_set_keepidle_locked), so a connection idle
 // since its dial sends its first probe Idle after the dial, as if
