@@ -33,7 +33,8 @@ type tcpConn = net.TCPConn
 // Conn is a TCP connection made by a Dialer. It behaves as the
 // *net.TCPConn it wraps (syscall.Conn, CloseRead, ReadFrom, deadlines…);
 // Close and CloseWrite differ: they classify the close, and the Dialer
-// counts it. Close, CloseSide and CloseWrite must not run concurrently
+// counts it; so do the SetKeepAlive methods, which first switch on the
+// dialer's keepalive if it is still waiting (see Config.KeepAlive). Close, CloseSide and CloseWrite must not run concurrently
 // with each other; Read and Write may run concurrently with Close, as on
 // any net.Conn, and return net.ErrClosed once it is called.
 type Conn struct {

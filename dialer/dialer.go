@@ -308,9 +308,9 @@ func (d *Dialer) wrap(tc *net.TCPConn, claimed bool) *Conn {
 
 // Close releases what the dialer holds in the background: it stops
 // reporting its metrics, switches keepalive on for the connections still
-// waiting for it (see Config.KeepAlive; later dials set it at once), closes the netlink socket it keeps for the rare
-// close whose side only the kernel's tables can tell, ends at once every
-// wait for a peer's FIN
+// waiting for it (see Config.KeepAlive; later dials set it at once),
+// closes the netlink socket it keeps for the rare close whose side only
+// the kernel's tables can tell, ends at once every wait for a peer's FIN
 // (Config.AwaitPeerClose; those sockets are closed gracefully from this
 // side and counted), and returns when every such socket is closed. The
 // dialer can still dial afterwards; its connections then close at once,
