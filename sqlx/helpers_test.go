@@ -154,31 +154,55 @@ func (r burstResult) qps() float64 { return float64(r.queries) / r.elapsed.Secon
 // the other: the load pattern that makes an idle cap below the
 // concurrency churn.
 func runBursts(db *sql.DB, workers, bursts int, gap time.Duration) burstResult {
+	return burstsOf(db, workers, bursts, gap, false)
+}
+
+// runHeldBursts is runBursts whose workers each hold their connection
+// until every worker of the burst has one, so that every burst needs
+// `workers` connections at once however the scheduler interleaves the
+// workers (on a loaded machine a burst's queries otherwise run partly one
+// after the other, and an idle cap churns less). db's MaxOpen must be 0
+// or at least workers.
+func runHeldBursts(db *sql.DB, workers, bursts int) burstResult {
+	if m := db.Stats().MaxOpenConnections; m > 0 && m < workers {
+		panic(fmt.Sprintf("runHeldBursts: MaxOpen %d below %d workers would wait forever", m, workers))
+	}
+	return burstsOf(db, workers, bursts, 0, true)
+}
+
+func burstsOf(db *sql.DB, workers, bursts int, gap time.Duration, held bool) burstResult {
 	var r burstResult
 	var mu sync.Mutex
+	count := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		r.queries++
+		if err != nil {
+			r.errs++
+			if r.firstErr == nil {
+				r.firstErr = err
+			}
+		}
+	}
 	start := time.Now()
 	for b := range bursts {
 		if b > 0 && gap > 0 {
 			time.Sleep(gap)
 		}
-		var wg sync.WaitGroup
+		var wg, acquired sync.WaitGroup
+		acquired.Add(workers)
 		for range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
-				var one int
-				err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
-				mu.Lock()
-				r.queries++
-				if err != nil {
-					r.errs++
-					if r.firstErr == nil {
-						r.firstErr = err
-					}
+				if held {
+					count(queryHeld(ctx, db, &acquired))
+					return
 				}
-				mu.Unlock()
+				var one int
+				count(db.QueryRowContext(ctx, "SELECT 1").Scan(&one))
 			}()
 		}
 		wg.Wait()
@@ -188,6 +212,20 @@ func runBursts(db *sql.DB, workers, bursts int, gap time.Duration) burstResult {
 		r.elapsed -= time.Duration(bursts-1) * gap
 	}
 	return r
+}
+
+// queryHeld takes a connection, waits until every worker of the burst has
+// one (or failed to get one), then runs SELECT 1 on it.
+func queryHeld(ctx context.Context, db *sql.DB, acquired *sync.WaitGroup) error {
+	conn, err := db.Conn(ctx)
+	acquired.Done()
+	acquired.Wait()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var one int
+	return conn.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
 // settled waits until every close of db has been reported (the dialer may

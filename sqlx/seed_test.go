@@ -9,7 +9,8 @@ import (
 )
 
 // TestSeedScenario runs the classic MaxOpen 100 / MaxIdle 10 setting under
-// 50 concurrent workers in bursts, first with plain database/sql and then
+// 50 concurrent workers in bursts (each burst holding 50 connections at
+// once: runHeldBursts), first with plain database/sql and then
 // through sqlx with its default tuning, on the same server in the same
 // run: plain churns; sqlx dials at most once per worker, closes nothing at
 // the idle cap, and is many times faster.
@@ -40,7 +41,7 @@ func TestSeedScenario(t *testing.T) {
 			plain.SetMaxOpenConns(maxOpen)
 			plain.SetMaxIdleConns(plainIdle)
 			tw0 := timeWaitTowards(t, tg.addrPort())
-			pr := runBursts(plain, workers, bursts, 0)
+			pr := runHeldBursts(plain, workers, bursts)
 			tw := timeWaitTowards(t, tg.addrPort()) - tw0
 			ps := plain.Stats()
 			t.Logf("plain MaxIdle %d: %d queries, %d errors, %.0f q/s, %d dials, MaxIdleClosed %d, client TIME_WAIT +%d (host namespace: tcp_tw_reuse may hide some)",
@@ -48,7 +49,7 @@ func TestSeedScenario(t *testing.T) {
 			plain.Close()
 
 			db := tg.openSqlx(t, nil, sqlx.Config{MaxOpen: maxOpen})
-			sr := runBursts(db.DB, workers, bursts, 0)
+			sr := runHeldBursts(db.DB, workers, bursts)
 			s := db.Stats()
 			t.Logf("sqlx defaults: %d queries, %d errors, %.0f q/s, %d dials, MaxIdleClosed %d; %.1fx plain",
 				sr.queries, sr.errs, sr.qps(), s.Opened, s.MaxIdleClosed, sr.qps()/pr.qps())
