@@ -41,7 +41,7 @@ func plainTimeWait(t *testing.T, tg target) {
 	db.SetMaxOpenConns(100)
 	db.SetMaxIdleConns(10)
 	tw0 := timeWaitTowards(t, tg.addrPort())
-	r := runBursts(db, 50, nsBursts, 0)
+	r := runHeldBursts(db, 50, nsBursts)
 	db.Close()
 	tw := timeWaitTowards(t, tg.addrPort()) - tw0
 	s := d.Stats()
@@ -55,7 +55,7 @@ func plainTimeWait(t *testing.T, tg target) {
 func sqlxTimeWait(t *testing.T, tg target) {
 	db := tg.openSqlx(t, nil, sqlx.Config{MaxOpen: 100, MaxIdle: 10})
 	tw0 := timeWaitTowards(t, tg.addrPort())
-	r := runBursts(db.DB, 50, nsBursts, 0)
+	r := runHeldBursts(db.DB, 50, nsBursts)
 	db.Close()
 	s := settled(t, db)
 	tw := timeWaitTowards(t, tg.addrPort()) - tw0
@@ -87,7 +87,7 @@ func TestPortExhaustion(t *testing.T) {
 				plain := tg.openPlain(t, newDialer(t, dialer.Config{}))
 				plain.SetMaxOpenConns(100)
 				plain.SetMaxIdleConns(10)
-				r := runBursts(plain, 50, 200, 0)
+				r := runHeldBursts(plain, 50, 200)
 				plain.Close()
 				t.Logf("plain MaxIdle 10: %d of %d queries failed; first: %v", r.errs, r.queries, r.firstErr)
 				if !errors.Is(r.firstErr, syscall.EADDRNOTAVAIL) {
@@ -99,7 +99,7 @@ func TestPortExhaustion(t *testing.T) {
 			netnstest.Run(t, ns, func(t *testing.T) {
 				tg := tg.start(t, true, dbtest.Options{})
 				db := tg.openSqlx(t, nil, sqlx.Config{MaxOpen: 100})
-				r := runBursts(db.DB, 50, 200, 0)
+				r := runHeldBursts(db.DB, 50, 200)
 				s := db.Stats()
 				t.Logf("sqlx: %d queries, %d errors, %d dials", r.queries, r.errs, s.Opened)
 				if r.errs != 0 || s.AddrNotAvail != 0 {
