@@ -10,10 +10,17 @@ import (
 
 // A keepconn dial and close allocates two objects more than net.Dialer's:
 // the Conn and its raw descriptor handle. The probe that classifies the
-// close comes from a pool (probes), with its closures made once.
+// close comes from a pool (probes), with its closures made once. The
+// count is the whole process's, so each run waits for the server to be
+// done with its connection: a server lagging behind in one measurement
+// and catching up in the other would move its allocations between them.
 func TestDialAllocations(t *testing.T) {
 	netnstest.Run(t, benchNamespace, func(t *testing.T) {
-		srv := startServer(t, "127.0.0.1:5000", drainUntilEOF)
+		handled := make(chan struct{}, 1)
+		srv := startServer(t, "127.0.0.1:5000", func(c net.Conn) {
+			drainUntilEOF(c)
+			handled <- struct{}{}
+		})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		perDial := func(dial dialFunc) float64 {
@@ -23,6 +30,7 @@ func TestDialAllocations(t *testing.T) {
 					t.Fatal(err)
 				}
 				c.Close()
+				<-handled
 			})
 		}
 		plain := perDial((&net.Dialer{}).DialContext)
