@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -12,12 +13,12 @@ import (
 // A connection closed before then could never have sent a probe: the
 // first goes out once nothing has been received for Idle. So the
 // short-lived connections keepconn exists for skip the three setsockopt
-// calls that switch keepalive on. Nothing is lost for the others: Linux counts the idle time
-// that has already passed when TCP_KEEPIDLE is set on a socket whose
-// SO_KEEPALIVE is on (tcp_sock_set_keepidle_locked), so a connection idle
-// since its dial sends its first probe Idle after the dial, as if
-// keepalive had been on from the start, as long as it is switched on
-// before Idle has passed. (Elsewhere the dialer sets keepalive at the
+// calls that switch keepalive on. Nothing is lost for the others: Linux
+// counts the idle time that has already passed when TCP_KEEPIDLE is set
+// on a socket whose SO_KEEPALIVE is on (tcp_sock_set_keepidle_locked), so
+// a connection idle since its dial sends its first probe Idle after the
+// dial, as if keepalive had been on from the start, as long as it is
+// switched on before Idle has passed. (Elsewhere the dialer sets keepalive at the
 // dial: see lazyKeepAlive.)
 //
 // Connections wait in a list in dial order, which is also the order of
@@ -106,16 +107,23 @@ func (a *keepAliveArmer) unlinkLocked(c *Conn) {
 	*l = kaLink{}
 }
 
+// takeUntilLocked takes off the list, oldest first, the connections due
+// by until.
+func (a *keepAliveArmer) takeUntilLocked(until int64) []*Conn {
+	var due []*Conn
+	for c := a.head; c != nil && c.ka.due <= until; c = a.head {
+		a.unlinkLocked(c)
+		due = append(due, c)
+	}
+	return due
+}
+
 // fire switches on the connections that are due, and sets the timer for
 // the next one.
 func (a *keepAliveArmer) fire() {
 	now := monoNow()
 	a.mu.Lock()
-	var due []*Conn
-	for c := a.head; c != nil && c.ka.due <= now; c = a.head {
-		a.unlinkLocked(c)
-		due = append(due, c)
-	}
+	due := a.takeUntilLocked(now)
 	if a.head != nil {
 		a.timer.Reset(time.Duration(a.head.ka.due - now))
 	} else {
@@ -135,11 +143,7 @@ func (a *keepAliveArmer) stop() {
 	}
 	a.mu.Lock()
 	a.eager = true
-	var waiting []*Conn
-	for c := a.head; c != nil; c = a.head {
-		a.unlinkLocked(c)
-		waiting = append(waiting, c)
-	}
+	waiting := a.takeUntilLocked(math.MaxInt64)
 	if a.timer != nil {
 		a.timer.Stop()
 		a.pending = false
