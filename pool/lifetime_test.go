@@ -50,6 +50,9 @@ func TestLifetimeJitter(t *testing.T) {
 	if spread < jitter/2 || len(buckets) < 8 || most > n/2 {
 		t.Fatalf("closes not spread: %v, %d windows of 25ms, %d in the busiest", spread, len(buckets), most)
 	}
+	// A close is counted once its side is known, after its FIN reached
+	// the server.
+	eventually(t, "every close counted", func() bool { return p.Stats().TotalClosed() == n })
 	if s := p.Stats(); s.MaxLifetimeClosed != n {
 		t.Fatalf("MaxLifetimeClosed %d, want %d", s.MaxLifetimeClosed, n)
 	}
