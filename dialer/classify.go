@@ -21,13 +21,13 @@ import (
 // state read right after it: FIN_WAIT or CLOSING means it went first
 // (TIME_WAIT here); LAST_ACK means the peer's FIN came before the
 // shutdown (no TIME_WAIT here). CLOSE, reached when the round trip is
-// shorter than the shutdown itself (loopback), can mean either. A FIN
-// received while established puts the socket in delayed-ACK ping-pong
-// mode, so CLOSE without that mode (TCP_QUICKACK reads 1) means this FIN
-// went first (unless SO_ERROR tells a reset); with it, the kernel is
-// asked whether a TIME_WAIT holds the 4-tuple. Reading the state once and
-// then closing would count a close active whenever the peer's FIN slipped
-// in before the close.
+// shorter than the shutdown itself (loopback), can mean either: unless
+// SO_ERROR tells a reset, the kernel is asked whether a TIME_WAIT holds
+// the 4-tuple. (Nothing else tells it: a peer's FIN that slipped in
+// between the peek and the shutdown, longer ago than a delayed ACK, left
+// the socket as a FIN after this side's would.) Reading the state once
+// and then closing would count a close active whenever the peer's FIN
+// slipped in before the close.
 //
 // With p.Counted the shutdown comes first and one TCP_INFO read gives the
 // state and the bytes received, which against p.Consumed tell whether a
@@ -49,11 +49,8 @@ func probeClose(p *sockopt.Probe, rc syscall.RawConn, half uint32, lk *sockdiag.
 	case !p.ShutDown:
 		return SidePassive // shutdown refused: the connection was gone
 	}
-	switch {
-	case p.State == sockopt.StateClose && p.Reset:
+	if p.State == sockopt.StateClose && p.Reset {
 		return SidePassive // reset by the peer: no TIME_WAIT
-	case p.State == sockopt.StateClose && p.QuickAck:
-		return SideActive
 	}
 	return sideAfterShutdown(p.State, lk, local, remote)
 }

@@ -187,3 +187,45 @@ func TestCloseLongAfterThePeersFINIsPassive(t *testing.T) {
 		}
 	})
 }
+
+// A peer's FIN that slips in between the peek and the shutdown of the
+// peek-first order, longer ago than a delayed ACK by the time the state
+// is read (a thread descheduled between the two system calls), leaves
+// the socket in CLOSE out of ping-pong mode, as a FIN that came after
+// this side's would: the kernel's TIME_WAIT table decides, and the close
+// is passive.
+func TestPeersFINBetweenPeekAndShutdownIsPassive(t *testing.T) {
+	netnstest.Run(t, hundredPorts, func(t *testing.T) {
+		release, stop := make(chan struct{}, 1), make(chan struct{})
+		srv := startServer(t, "127.0.0.1:5000", func(net.Conn) {
+			select {
+			case <-release:
+			case <-stop:
+			}
+		})
+		t.Cleanup(func() { close(stop) }) // before the server's cleanup
+		t.Cleanup(func() { sockopt.TestHookBeforeShutdown.Store(nil) })
+		d := mustNew(t, Config{})
+		for i := range 3 {
+			c := dialOrFail(t, d, srv.addr()).(*Conn)
+			c.dest.lean.v.Store(leanLimit) // the destination has been closing first: peek first
+			local, remote := c.LocalAddr(), c.RemoteAddr()
+			stall := func() {
+				release <- struct{}{}
+				waitFor(t, "the server's FIN", func() bool { return stateOf(t, local, remote) == sockopt.StateCloseWait })
+				time.Sleep(300 * time.Millisecond) // past any delayed ACK
+			}
+			sockopt.TestHookBeforeShutdown.Store(&stall)
+			peeks := sockopt.Peeks.Load()
+			side, err := c.CloseSide()
+			sockopt.TestHookBeforeShutdown.Store(nil)
+			if got := sockopt.Peeks.Load() - peeks; got != 1 {
+				t.Fatalf("close %d: %d peeks, want 1 (peek first)", i, got)
+			}
+			if err != nil || side != SidePassive {
+				t.Fatalf("close %d: %v, %v; want passive", i, side, err)
+			}
+			assertKernelSide(t, local, remote, SidePassive)
+		}
+	})
+}

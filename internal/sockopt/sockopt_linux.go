@@ -72,14 +72,6 @@ type Probe struct {
 	Peer     uint8 // out: PeerOpen, PeerData, PeerEOF or PeerGone
 	State    uint8 // out: the TCP state after the shutdown, if made
 	ShutDown bool  // out: the shutdown was made and succeeded
-	// QuickAck (out), read when State is CLOSE after a peek found the
-	// peer open, is TCP_QUICKACK: true when the socket is not in
-	// delayed-ACK ping-pong mode. A FIN received in ESTABLISHED always
-	// enters that mode (until a delayed ACK times out), so a socket that
-	// reached CLOSE right after its shutdown without it, and without a
-	// reset (Reset), had sent its FIN first. The counted probe, whose
-	// shutdown may follow the peer's FIN by any time, never sets it.
-	QuickAck bool
 	// Reset (out), read when State is CLOSE: SO_ERROR was set, the peer
 	// reset the connection.
 	Reset bool
@@ -102,7 +94,7 @@ func (p *Probe) Run(rc syscall.RawConn) error {
 		p.fn = p.run
 	}
 	p.Peer, p.State, p.ShutDown, p.DupFD, p.Err = PeerOpen, 0, false, -1, nil
-	p.QuickAck, p.Reset = false, false
+	p.Reset = false
 	if err := rc.Control(p.fn); err != nil {
 		return err
 	}
@@ -121,8 +113,16 @@ func (p *Probe) run(fd uintptr) {
 	if !p.Shutdown || p.Peer != PeerOpen {
 		return
 	}
+	if hook := TestHookBeforeShutdown.Load(); hook != nil {
+		(*hook)()
+	}
 	p.shutdown(fd)
 }
+
+// TestHookBeforeShutdown, set by tests only, is called between a probe's
+// peek and its shutdown: a test stalls there as a descheduled thread
+// would, to let the peer's FIN in.
+var TestHookBeforeShutdown atomic.Pointer[func()]
 
 // shutdownFirst is the counted probe (see Probe): shutdown, one TCP_INFO
 // read, and a peek only when the bytes received exceed those consumed.
@@ -138,11 +138,10 @@ func (p *Probe) shutdownFirst(fd uintptr) {
 	switch p.State {
 	case StateClose:
 		// Left to the caller's lookup of the TIME_WAIT table, which also
-		// tells a reset (no TIME_WAIT). Neither QuickAck nor anything else
-		// in tcp_info tells it here: the peer's FIN may have come before
-		// the shutdown, long enough ago for a delayed ACK to end
-		// ping-pong mode, and then every field reads as after a FIN that
-		// came after it.
+		// tells a reset (no TIME_WAIT). Nothing in tcp_info tells it
+		// here: the peer's FIN may have come before the shutdown, long
+		// enough ago for a delayed ACK to end ping-pong mode, and then
+		// every field reads as after a FIN that came after it.
 		return // tcp_close sends no reset from CLOSE, unread or not
 	case StateLastAck, StateClosing:
 		received = max(received, 1) - 1 // the peer's FIN
@@ -158,17 +157,8 @@ func (p *Probe) shutdownFirst(fd uintptr) {
 func (p *Probe) shutdown(fd uintptr) {
 	p.ShutDown = unix.Shutdown(int(fd), unix.SHUT_WR) == nil
 	if p.Err = getState(int(fd), &p.State); p.Err == nil && p.State == StateClose {
-		p.closeDetails(int(fd))
+		p.Reset = resetErr(int(fd))
 	}
-}
-
-// closeDetails reads, for a socket that reached CLOSE right after its
-// shutdown, whether it was reset (SO_ERROR) and whether it is out of
-// delayed-ACK ping-pong mode (TCP_QUICKACK).
-func (p *Probe) closeDetails(fd int) {
-	p.Reset = resetErr(fd)
-	v, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK)
-	p.QuickAck = err == nil && v != 0
 }
 
 // resetErr reports whether SO_ERROR is set (or unreadable): the peer

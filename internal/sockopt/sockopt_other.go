@@ -42,7 +42,6 @@ type Probe struct {
 	Peer     uint8
 	State    uint8
 	ShutDown bool
-	QuickAck bool
 	Reset    bool
 	DupFD    int
 	Err      error
