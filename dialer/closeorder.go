@@ -8,8 +8,9 @@ import "sync/atomic"
 // for an active close, but for a passive one on a fast path (loopback,
 // where the peer's ACK comes back within the shutdown) it can cost a
 // lookup in the kernel's tables too; peek first tells a passive close in
-// one system call and an active one in three. The order changes only the
-// cost: both are exact.
+// one system call and an active one in three (four and a lookup when the
+// peer's FIN is back before the state is read, as on loopback). The order
+// changes only the cost: both are exact.
 //
 // It is a saturating counter, like a branch predictor's: each passive
 // close moves it up, each active close down, within ±leanLimit, so a few
