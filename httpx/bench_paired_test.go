@@ -38,13 +38,18 @@ import (
 // the number of rounds that narrows the interval.
 //
 //	go run ./internal/benchratio -pkg ./httpx -bench RoundTripPaired -match '^serial$' -paired -n 6 -benchtime 100000x
+//
+// The "-floors" groups run the tuned Transport and the two floors alone:
+// with fewer variants a run has more rounds of each, which narrows the
+// interval of what the floors cost by themselves.
 func BenchmarkRoundTripPaired(b *testing.B) {
-	for _, par := range []int{1, 64} {
-		name := "serial"
-		if par > 1 {
-			name = "parallel64"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, g := range []struct {
+		name        string
+		par         int
+		floorsAlone bool
+	}{{"serial", 1, false}, {"parallel64", 64, false}, {"serial-floors", 1, true}, {"parallel64-floors", 64, true}} {
+		par := g.par
+		b.Run(g.name, func(b *testing.B) {
 			netnstest.Run(b, netnstest.Config{TWReuse: 1}, func(b *testing.B) {
 				ts := startServer(b, "127.0.0.1:8090", bodySize, nil)
 				d, err := dialer.New(dialer.Config{})
@@ -68,11 +73,14 @@ func BenchmarkRoundTripPaired(b *testing.B) {
 					block = 1000 // 64 goroutines share it: ~16 requests each
 				}
 				b.ReportAllocs()
-				burned := burnTransport{tuned(), benchpair.NewBurner(time.Microsecond)}
-				benchpair.Run(b, block, variant("tuned", tuned()), variant("tuned-again", tuned()),
-					variant("copied", copiedTransport{tuned()}), variant("traced", tracedTransport{tuned()}),
-					variant("traced+1µs", tracedTransport{burned}).Against("traced"),
-					variant("httpx", hx).Against("traced"))
+				variants := []benchpair.Variant{variant("tuned", tuned()), variant("tuned-again", tuned()),
+					variant("copied", copiedTransport{tuned()}), variant("traced", tracedTransport{tuned()})}
+				if !g.floorsAlone {
+					burned := burnTransport{tuned(), benchpair.NewBurner(time.Microsecond)}
+					variants = append(variants, variant("traced+1µs", tracedTransport{burned}).Against("traced"),
+						variant("httpx", hx).Against("traced"))
+				}
+				benchpair.Run(b, block, variants...)
 			})
 		})
 	}
