@@ -63,8 +63,6 @@ func BenchmarkRoundTripPaired(b *testing.B) {
 					b.Cleanup(tr.CloseIdleConnections)
 					return tr
 				}
-				hx := httpx.MustNew(httpx.Config{Dialer: d, MaxConnsPerHost: concurrency})
-				defer hx.Close()
 				variant := func(name string, rt http.RoundTripper) benchpair.Variant {
 					return requests(b, name, &http.Client{Transport: rt}, ts.URL, par)
 				}
@@ -77,6 +75,8 @@ func BenchmarkRoundTripPaired(b *testing.B) {
 					variant("copied", copiedTransport{tuned()}), variant("traced", tracedTransport{tuned()})}
 				if !g.floorsAlone {
 					burned := burnTransport{tuned(), benchpair.NewBurner(time.Microsecond)}
+					hx := httpx.MustNew(httpx.Config{Dialer: d, MaxConnsPerHost: concurrency})
+					defer hx.Close()
 					variants = append(variants, variant("traced+1µs", tracedTransport{burned}).Against("traced"),
 						variant("httpx", hx).Against("traced"))
 				}
