@@ -10,6 +10,7 @@ import (
 
 	"github.com/keepconn/keepconn/dialer"
 	"github.com/keepconn/keepconn/httpx"
+	"github.com/keepconn/keepconn/internal/benchpair"
 	"github.com/keepconn/keepconn/internal/netnstest"
 )
 
@@ -85,7 +86,7 @@ func benchRoundTrip(b *testing.B, kind string, par int, deadline bool) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchpair.CPUTime()
 	if par == 1 {
 		for range b.N {
 			if err := one(); err != nil {
@@ -104,7 +105,7 @@ func benchRoundTrip(b *testing.B, kind string, par int, deadline bool) {
 		})
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") // client and server
+	b.ReportMetric(float64(benchpair.CPUTime()-cpu0)/float64(b.N), "cpu-ns/op") // client and server
 	b.ReportMetric(float64(d.Stats().Opened)/float64(b.N), "dials/op")
 }
 

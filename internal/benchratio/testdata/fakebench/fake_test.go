@@ -8,7 +8,6 @@ import (
 	"os"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/keepconn/keepconn/internal/benchpair"
 	"github.com/keepconn/keepconn/internal/netnstest"
@@ -31,20 +30,11 @@ func work(k int) {
 // the process spent per op (cpu-ns/op): the measure that stays near the
 // known ratios when other processes load the machine.
 func loop(b *testing.B, body func()) {
-	cpu0 := cpuTime()
+	cpu0 := benchpair.CPUTime()
 	for b.Loop() {
 		body()
 	}
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(benchpair.CPUTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkFake(b *testing.B) {

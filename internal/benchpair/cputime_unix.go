@@ -1,14 +1,16 @@
-package httpx_test
+//go:build unix
+
+package benchpair
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time (user and system) the process has used: a
+// CPUTime is the CPU time (user and system) the process has used: a
 // benchmark's cost that another process's load on the machine disturbs
 // less than its wall time.
-func cpuTime() time.Duration {
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
