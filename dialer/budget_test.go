@@ -16,7 +16,7 @@ import (
 // to dst hold 60 ports (utilization 0.60); 5 more open ones make 0.65; a
 // destination never dialed shows 0. netlink and /proc agree.
 func TestPortBudgetFor(t *testing.T) {
-	cfg := netnstest.Config{PortLow: 40000, PortHigh: 40099, Sysctls: exactTimeWait}
+	cfg := netnstest.Config{PortLow: 40000, PortHigh: 40099}
 	netnstest.Run(t, cfg, func(t *testing.T) {
 		ctx := context.Background()
 		dst := twtest.Serve(t, "127.0.0.1:5000")

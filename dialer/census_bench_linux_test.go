@@ -44,9 +44,9 @@ const benchTimeWaits = 20000
 // them all.
 func BenchmarkTimeWaitCensus(b *testing.B) {
 	// A listen backlog above the socket count, so a busy accept loop
-	// cannot overflow the queue; RSTs must not end TIME_WAITs early.
+	// cannot overflow the queue.
 	cfg := netnstest.Config{PortLow: 10000, PortHigh: 60999,
-		Sysctls: map[string]string{"net.core.somaxconn": "65535", "net.ipv4.tcp_rfc1337": "1"}}
+		Sysctls: map[string]string{"net.core.somaxconn": "65535"}}
 	netnstest.Run(b, cfg, func(b *testing.B) {
 		shared := &benchNS{name: "shared-hash"}
 		private := &benchNS{name: "private-hash", ns: newPrivateNetns(b, 65536, "10000 60999")}

@@ -15,13 +15,6 @@ import (
 	"github.com/keepconn/keepconn/internal/sockdiag/twtest"
 )
 
-// exactTimeWait are the sysctls that make TIME_WAIT counts exact in a test
-// namespace: with tcp_rfc1337=1 a TIME_WAIT socket ignores RSTs. Otherwise a
-// peer that answers a late duplicate with an RST ends it early (RFC 1337
-// "TIME-WAIT assassination"), which a loaded machine shows a few times in
-// 20,000 closes.
-var exactTimeWait = map[string]string{"net.ipv4.tcp_rfc1337": "1"}
-
 // awaitTimeout bounds the wait for the servers' FINs to turn the clients'
 // closes into TIME_WAIT entries; generous, for a loaded machine.
 const awaitTimeout = 20 * time.Second
@@ -30,7 +23,7 @@ const awaitTimeout = 20 * time.Second
 // an IPv4 server and 300 towards an IPv6 one give a census of exactly 500
 // and 300, 800 in all, the same through netlink, /proc, sockstat and ss.
 func TestTimeWaitCensusCountsPerDestination(t *testing.T) {
-	cfg := netnstest.Config{PortLow: 20000, PortHigh: 29999, Sysctls: exactTimeWait}
+	cfg := netnstest.Config{PortLow: 20000, PortHigh: 29999}
 	netnstest.Run(t, cfg, func(t *testing.T) {
 		ctx := context.Background()
 		v4 := twtest.Serve(t, "127.0.0.1:5000")
@@ -67,7 +60,7 @@ func TestTimeWaitCensusCountsPerDestination(t *testing.T) {
 // TestTimeWaitCensusHonoursContext: a context already done stops the
 // census and the budget with its error, on both paths.
 func TestTimeWaitCensusHonoursContext(t *testing.T) {
-	netnstest.Run(t, netnstest.Config{Sysctls: exactTimeWait}, func(t *testing.T) {
+	netnstest.Run(t, netnstest.Config{}, func(t *testing.T) {
 		v4 := twtest.Serve(t, "127.0.0.1:5000")
 		censusMust(t, twtest.CloseFirst(context.Background(), nil, v4, 20, 2))
 		awaitCensus(t, fromNetlink, 20)

@@ -18,7 +18,7 @@ import (
 // 25, utilization 0.40 and 0.25 of a 100-port range, and a total equal to
 // the census; after Unregister nothing is reported.
 func TestWatchTimeWaitMatchesCensus(t *testing.T) {
-	cfg := netnstest.Config{PortLow: 40000, PortHigh: 40099, Sysctls: exactTimeWait}
+	cfg := netnstest.Config{PortLow: 40000, PortHigh: 40099}
 	netnstest.Run(t, cfg, func(t *testing.T) {
 		ctx := context.Background()
 		reader := sdkmetric.NewManualReader()

@@ -1,7 +1,7 @@
 // Package netns sets up a private Linux network namespace from inside the
 // process that lives in it: it brings lo up, adds loopback addresses and
 // writes the sysctls that make port exhaustion exact (a small
-// ip_local_port_range, tcp_tw_reuse=0). The test harness
+// ip_local_port_range, tcp_tw_reuse=0, tcp_rfc1337=1). The test harness
 // (internal/netnstest) and the demo (examples/timewait) both use it.
 //
 // A parent starts the child with Start or Run, which add CLONE_NEWNET to

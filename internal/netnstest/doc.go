@@ -1,6 +1,7 @@
 // Package netnstest runs a test or benchmark inside a fresh Linux network
 // namespace, so that it can shrink the ephemeral port range, turn
-// tcp_tw_reuse off and add loopback addresses without touching the host.
+// tcp_tw_reuse off, keep TIME_WAITs from RSTs (tcp_rfc1337=1) and add
+// loopback addresses without touching the host.
 //
 // The whole test process has to be inside the namespace, because net/http
 // Transports and database drivers dial from goroutines of their own, on any

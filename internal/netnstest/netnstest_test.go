@@ -21,6 +21,7 @@ func TestRunSetsUpNamespace(t *testing.T) {
 	netnstest.Run(t, cfg, func(t *testing.T) {
 		assertFile(t, "/proc/sys/net/ipv4/ip_local_port_range", "40000\t40009")
 		assertFile(t, "/proc/sys/net/ipv4/tcp_tw_reuse", "0")
+		assertFile(t, "/proc/sys/net/ipv4/tcp_rfc1337", "1")
 		ln := netnstest.Listen(t, "127.0.0.1:5000")
 		c, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("fd00::2")}}).Dial("tcp", "[::1]:5000")
 		if err == nil {

@@ -15,10 +15,9 @@ import (
 )
 
 // sceneConfig is the namespace of the benchmarks: a listen backlog above
-// the socket count, so a busy accept loop cannot overflow the queue, and
-// no RST may end a TIME_WAIT early.
+// the socket count, so a busy accept loop cannot overflow the queue.
 var sceneConfig = netnstest.Config{PortLow: 10000, PortHigh: 60999,
-	Sysctls: map[string]string{"net.core.somaxconn": "65535", "net.ipv4.tcp_rfc1337": "1"}}
+	Sysctls: map[string]string{"net.core.somaxconn": "65535"}}
 
 // BenchmarkDecode20000 isolates the user-space half of a census: decoding
 // the netlink datagrams versus parsing the /proc/net/tcp{,6} text that the

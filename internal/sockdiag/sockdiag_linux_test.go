@@ -20,11 +20,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// nsConfig: tcp_rfc1337=1 keeps a stray RST from ending a TIME_WAIT early
-// (RFC 1337 "TIME-WAIT assassination"), which a busy machine otherwise
-// shows now and then, so counts stay exact.
-var nsConfig = netnstest.Config{PortLow: 40000, PortHigh: 40999,
-	Sysctls: map[string]string{"net.ipv4.tcp_rfc1337": "1"}}
+// nsConfig is the tests' namespace; like every netnstest namespace it sets
+// tcp_rfc1337=1, so no stray RST ends a TIME_WAIT early and counts stay
+// exact.
+var nsConfig = netnstest.Config{PortLow: 40000, PortHigh: 40999}
 
 // TestDumpAndProcAgree makes 7 TIME_WAIT sockets towards an IPv4 server, 5
 // towards an IPv6 one, 3 through IPv4-mapped IPv6 sockets and keeps 2

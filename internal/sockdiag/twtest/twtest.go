@@ -21,9 +21,9 @@ import (
 // keeps the TIME_WAIT. The listener and every handler stop before the test
 // ends. The listen backlog is net.core.somaxconn: for thousands of
 // connections raise it in the namespace above their number, or a busy
-// accept loop lets the queue overflow and some closes end oddly. Set
-// net.ipv4.tcp_rfc1337=1 too: otherwise a TIME_WAIT that receives an RST
-// (a loaded machine produces a few) ends early and counts come out short.
+// accept loop lets the queue overflow and some closes end oddly. Keep
+// net.ipv4.tcp_rfc1337=1, as netnstest's namespaces have it: otherwise a
+// TIME_WAIT that receives an RST ends early and counts come out short.
 func Serve(tb testing.TB, addr string) netip.AddrPort {
 	tb.Helper()
 	ln, err := net.Listen("tcp", addr)
