@@ -28,9 +28,8 @@ type Config struct {
 // assassination"), and loopback produces such RSTs by itself: a server
 // sends a stale duplicate ACK after its FIN, the client's TIME_WAIT
 // answers it, the server's socket is already gone, the listener answers
-// with an RST. A port then comes free 60 s early and every exact count of
-// TIME_WAITs or of exhausted ports is off by one, about once in 2,000
-// closes on a busy machine.
+// with an RST. A port then comes free 60 s early and an exact count of
+// TIME_WAITs or of exhausted ports comes out off by one.
 const rfc1337 = "net.ipv4.tcp_rfc1337"
 
 // sysctls returns every setting the config implies, in a stable order.
